@@ -206,10 +206,47 @@ class ServerError(SharokeyError):
 
 
 class NetworkError(SharokeyError):
-    """No usable answer reached the client: refused, reset, DNS, TLS."""
+    """No usable answer reached the client: refused, reset, DNS, TLS.
+
+    ``request_sent`` says whether the request may have reached the server.
+    It decides retries: a request that was never sent is safe to repeat
+    whatever its method; one that may have been sent is repeated only when
+    repeating cannot duplicate anything (GET, DELETE, or a POST carrying an
+    idempotency key with ``retry_ambiguous_posts=True``). Transports set it
+    to ``False`` only when they know nothing left the machine.
+    """
 
     default_code = "NETWORK_ERROR"
     default_message = "Could not reach the Sharokey service; check the network and the API URL."
+
+    def __init__(
+        self,
+        message: Optional[str] = None,
+        *,
+        code: Optional[str] = None,
+        status: Optional[int] = None,
+        details: Optional[Mapping[str, Any]] = None,
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message, code=code, status=status, details=details)
+        self.request_sent = request_sent
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_network,
+            (type(self), self.message, self.code, self.status, self.details, self.request_sent),
+        )
+
+
+def _rebuild_network(
+    cls: type[NetworkError],
+    message: str,
+    code: str,
+    status: Optional[int],
+    details: dict[str, Any],
+    request_sent: bool,
+) -> NetworkError:
+    return cls(message, code=code, status=status, details=details, request_sent=request_sent)
 
 
 class RequestTimeoutError(NetworkError, builtins.TimeoutError):
