@@ -73,7 +73,10 @@ class SharokeyError(Exception):
         return f"{self.code}{where}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, message={self.message!r})"
+        return (
+            f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, "
+            f"message={self.message!r})"
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only constructor: teach pickle (and multiprocessing) to rebuild it.
@@ -81,7 +84,11 @@ class SharokeyError(Exception):
 
 
 def _rebuild(
-    cls: type[SharokeyError], message: str, code: str, status: Optional[int], details: dict[str, Any]
+    cls: type[SharokeyError],
+    message: str,
+    code: str,
+    status: Optional[int],
+    details: dict[str, Any],
 ) -> SharokeyError:
     return cls(message, code=code, status=status, details=details)
 
@@ -169,7 +176,10 @@ class RateLimitError(SharokeyError):
         self.retry_after = retry_after
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_rate, (type(self), self.message, self.code, self.status, self.details, self.retry_after))
+        return (
+            _rebuild_rate,
+            (type(self), self.message, self.code, self.status, self.details, self.retry_after),
+        )
 
 
 def _rebuild_rate(
@@ -202,7 +212,10 @@ class ServerError(SharokeyError):
         self.retry_after = retry_after
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_rate, (type(self), self.message, self.code, self.status, self.details, self.retry_after))
+        return (
+            _rebuild_rate,
+            (type(self), self.message, self.code, self.status, self.details, self.retry_after),
+        )
 
 
 class NetworkError(SharokeyError):
@@ -268,7 +281,8 @@ class DecryptionError(SharokeyError):
 
     default_code = "DECRYPTION_FAILED"
     default_message = (
-        "The secret could not be decrypted: the link is wrong or incomplete, or the data was altered."
+        "The secret could not be decrypted: the link is wrong or incomplete, "
+        "or the data was altered."
     )
 
 
@@ -347,7 +361,8 @@ def error_for(
     elif status >= 500:
         cls = ServerError
     else:
-        cls = STATUS_TO_ERROR.get(status, SharokeyError if 400 <= status else InvalidResponseError)
-    if issubclass(cls, (RateLimitError, ServerError)):
-        return cls(message, code=code or None, status=status, details=details, retry_after=retry_after)  # type: ignore[call-arg]
-    return cls(message, code=code or None, status=status, details=details)
+        cls = STATUS_TO_ERROR.get(status, SharokeyError if status >= 400 else InvalidResponseError)
+    error = cls(message, code=code or None, status=status, details=details)
+    if isinstance(error, (RateLimitError, ServerError)):
+        error.retry_after = retry_after
+    return error
