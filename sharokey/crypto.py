@@ -244,18 +244,21 @@ def derive_key(key: str, salt: bytes) -> bytes:
 # --------------------------------------------------------------------------- base64
 
 
-def _b64encode(data: Union[bytes, bytearray, memoryview]) -> str:
-    """Standard base64 of ``data``, in pieces so no call holds the GIL long."""
-    view = memoryview(data)
-    size = view.nbytes
-    if size <= _ENCODE_CHUNK:
-        return base64.b64encode(view).decode("ascii")
-    parts = [
-        base64.b64encode(view[start : start + _ENCODE_CHUNK]).decode("ascii")
-        for start in range(0, size, _ENCODE_CHUNK)
-    ]
-    view.release()
-    return "".join(parts)
+def _b64_pieces(data: Union[bytes, bytearray, memoryview]) -> list[str]:
+    """Standard base64 of ``data`` as pieces that join into one string.
+
+    Each piece encodes a multiple of 3 bytes, so the pieces carry no inner
+    padding, and no single call holds the GIL for long.
+    """
+    with memoryview(data) as view:
+        return [
+            base64.b64encode(view[start : start + _ENCODE_CHUNK]).decode("ascii")
+            for start in range(0, view.nbytes, _ENCODE_CHUNK)
+        ]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _b64decode(text: str) -> Optional[bytes]:
@@ -289,10 +292,12 @@ def _encrypt(aes_key: bytes, iv: bytes, data: Union[bytes, memoryview]) -> str:
     else:
         tag = cipher.digest()
     view[size:] = tag
-    encoded = _b64encode(view)
+    pieces = _b64_pieces(view)
+    # Free the ciphertext before the join allocates the final string: peak memory
+    # stays near plaintext + base64 pieces + joined base64.
     view.release()
     del buffer
-    return encoded
+    return "".join(pieces)
 
 
 def _collect_attachments(
@@ -374,8 +379,8 @@ def seal(
     aes_key = derive_key(key, salt)
     payload: dict[str, Any] = {
         "content": _encrypt(aes_key, iv, plain),
-        "iv": base64.b64encode(iv).decode("ascii"),
-        "salt": base64.b64encode(salt).decode("ascii"),
+        "iv": _b64(iv),
+        "salt": _b64(salt),
         "key": key[:KEY_A_LENGTH],
     }
     del plain
@@ -397,7 +402,7 @@ def seal(
                 "size": view.nbytes,
             }
             if mode == "unique":
-                entry["iv"] = base64.b64encode(file_iv).decode("ascii")
+                entry["iv"] = _b64(file_iv)
             total += view.nbytes
             wire_files.append(entry)
         payload["attachments"] = wire_files
