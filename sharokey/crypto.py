@@ -123,10 +123,15 @@ def _warn_shared_nonce_once() -> None:
     with _warning_lock:
         if _shared_warning_emitted:
             return
+        _shared_warning_emitted = True
+    try:
         # stacklevel 3: point at the code that called seal().
         warnings.warn(_SHARED_NONCE_WARNING, SharokeySecurityWarning, stacklevel=3)
-        # Set only after warn() returned: under an "error" filter every call keeps raising.
-        _shared_warning_emitted = True
+    except BaseException:
+        # Under an "error" filter the warning raised: keep raising on every call.
+        with _warning_lock:
+            _shared_warning_emitted = False
+        raise
 
 
 # --------------------------------------------------------------------------- models
