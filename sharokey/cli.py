@@ -557,8 +557,10 @@ def _server_command(argv: Sequence[str]) -> Optional[tuple[str, list[str], list[
 
 def _run_server(name: str, before: list[str], rest: list[str]) -> int:
     if before:
+        # Name the options only: a value given before the command may be a token.
+        names = " ".join(sorted({t.split("=", 1)[0] for t in before if t.startswith("-")}))
         raise UsageError(
-            f"the client options ({' '.join(before)}) do not apply to `sharokey {name}`",
+            f"the client options ({names}) do not apply to `sharokey {name}`",
             f"Put its own options after the command: `sharokey {name} --help`.",
         )
     if name == "demo":

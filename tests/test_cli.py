@@ -1,0 +1,386 @@
+"""The ``sharokey`` command without a server: parsing, exit codes, names, output, config."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from sharokey import cli, errors
+from sharokey._cli import files, output
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never read or write the real user's configuration."""
+    home = tmp_path / "home"
+    config = tmp_path / "xdg"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
+    monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
+    return config
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHAROKEY_")}
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+# --------------------------------------------------------------------------- help
+
+
+def test_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for command in (
+        "list",
+        "create",
+        "get",
+        "delete",
+        "stats",
+        "reveal",
+        "create-request",
+        "list-requests",
+        "get-request",
+        "delete-request",
+        "request-stats",
+        "config",
+        "test",
+        "emulator",
+        "demo",
+    ):
+        assert f"\n    {command} " in text
+    assert "exit codes:" in text
+    for code in ("0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "130 "):
+        assert f"\n  {code}" in text
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["list", "create", "get", "delete", "stats", "reveal", "create-request", "config", "test"],
+)
+def test_each_command_help_shows_examples(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text
+    assert f"sharokey {command}" in text
+
+
+def test_help_runs_without_loading_the_client_or_http_libraries(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sharokey", "--help"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "exit codes:" in result.stdout
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    for heavy in ("requests", "aiohttp", "cattrs", "sharokey.client", "sharokey.emulator"):
+        assert heavy not in imported, heavy
+
+
+def test_no_command_prints_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 2
+    assert "usage: sharokey" in capsys.readouterr().err
+
+
+def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["create", "x", "--hours", "soon"]) == 2
+    assert "--hours" in capsys.readouterr().err
+    assert cli.main(["list", "--limit", "0"]) == 2
+    assert cli.main(["bogus"]) == 2
+    assert cli.main(["create", "x", "--otp-email", "a@b.c", "--otp-phone", "+33600000000"]) == 2
+
+
+def test_global_options_are_accepted_before_and_after_the_command() -> None:
+    parser = cli.build_parser()
+    before = parser.parse_args(["--json", "--api-url", "http://a/api/v1", "--token", "T", "stats"])
+    after = parser.parse_args(["stats", "--json", "--api-url", "http://a/api/v1", "--token", "T"])
+    for args in (before, after):
+        assert (args.g_json, args.g_api_url, args.g_token) == (True, "http://a/api/v1", "T")
+    mixed = parser.parse_args(["--token", "T", "list", "--timeout", "2.5"])
+    assert (mixed.g_token, mixed.g_timeout) == ("T", 2.5)
+
+
+def test_server_commands_refuse_client_options_without_echoing_values(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["--token", "canary-token-value", "emulator"]) == 2
+    err = capsys.readouterr().err
+    assert "--token" in err
+    assert "canary-token-value" not in err
+
+
+def test_demo_is_mounted_and_gets_its_own_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sharokey.demo
+
+    seen: list[list[str]] = []
+
+    def fake_main(argv: list[str]) -> int:
+        seen.append(list(argv))
+        return 7
+
+    monkeypatch.setattr(sharokey.demo, "main", fake_main)
+    assert cli.main(["demo", "--token", "x", "--help"]) == 7
+    assert seen == [["--token", "x", "--help"]]
+
+
+def test_emulator_is_mounted_with_its_own_options(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("aiohttp")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["emulator", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "--fault" in text and "--token" in text
+
+
+def test_keyboard_interrupt_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sharokey._cli import commands
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(commands.COMMANDS, "stats", interrupted)
+    assert cli.main(["stats"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "interrupted"
+    assert "Traceback" not in captured.err
+
+
+# --------------------------------------------------------------------------- exit codes
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (errors.DecryptionError(), 6),
+        (errors.NetworkError(), 5),
+        (errors.RequestTimeoutError(), 5),
+        (errors.NotFoundError(), 4),
+        (errors.AuthenticationError(code="TOKEN_MISSING"), 3),
+        (errors.AuthenticationError(), 3),
+        (errors.PermissionDeniedError(), 3),
+        (errors.ProtectionError(), 3),
+        (errors.OtpRequiredError(details={"channel": "email"}), 3),
+        (errors.ValidationError(), 2),
+        (errors.ConfigurationError(), 2),
+        (errors.QuotaExceededError(), 1),
+        (errors.RateLimitError(), 1),
+        (errors.ServerError(), 1),
+        (errors.InvalidResponseError(), 1),
+        (errors.SharokeyError(), 1),
+        (cli.UsageError("bad"), 2),
+        (cli.CliError("declined"), 1),
+        (OSError(28, "No space left on device"), 1),
+    ],
+)
+def test_every_error_class_has_its_exit_code(error: BaseException, code: int) -> None:
+    assert cli.exit_code_for(error) == code
+
+
+def test_error_lines_say_what_went_wrong_and_what_to_do() -> None:
+    line = cli.describe_error(errors.NotFoundError("Secret not found or expired"), "get")
+    assert line.startswith("error: Secret not found or expired. ")
+    assert "\n" not in line
+    otp = errors.OtpRequiredError(details={"channel": "email", "destination": "b***@example.com"})
+    assert "b***@example.com" in cli.describe_error(otp)
+    assert "--otp" in cli.describe_error(otp)
+    limited = errors.RateLimitError(retry_after=12)
+    assert "12 s" in cli.describe_error(limited)
+    validation = errors.ValidationError("hours must be between 1 and 1000.")
+    assert "sharokey create --help" in cli.describe_error(validation, "create")
+
+
+# --------------------------------------------------------------------------- file names
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../evil.txt", "evil.txt"),
+        ("/etc/passwd", "passwd"),
+        ("..\\..\\windows\\evil.dll", "evil.dll"),
+        ("C:evil.txt", "C_evil.txt"),
+        ("..", "attachment"),
+        (".", "attachment"),
+        ("", "attachment"),
+        ("   ", "attachment"),
+        (".bashrc", "bashrc"),
+        ("a\x00b.txt", "a_b.txt"),
+        ("\x1b[31mred.txt", "_[31mred.txt"),
+        ("\u202etxt.exe", "_txt.exe"),
+        ('a<b>:"c"|?*.txt', "a_b___c____.txt"),
+        ("CON", "_CON"),
+        ("nul.txt", "_nul.txt"),
+        ("trailing. . ", "trailing"),
+        ("photo ünïcode.png", "photo ünïcode.png"),
+    ],
+)
+def test_attachment_names_are_made_safe(name: str, expected: str) -> None:
+    assert files.safe_name(name) == expected
+
+
+def test_very_long_names_are_shortened_keeping_the_extension() -> None:
+    name = files.safe_name("é" * 300 + ".tar.gz")
+    assert name.endswith(".gz")
+    assert len(name.encode("utf-8")) <= 255
+
+
+def test_colliding_names_get_suffixes() -> None:
+    assert files.unique_names(["a.txt", "A.TXT", "../a.txt", "b", "b"]) == [
+        "a.txt",
+        "A-2.TXT",
+        "a-3.txt",
+        "b",
+        "b-2",
+    ]
+
+
+def test_write_files_never_leaves_the_directory_nor_overwrites(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_bytes(b"mine")
+    saved = files.write_files(
+        out,
+        [("../../escape.txt", b"1"), ("keep.txt", b"theirs"), ("/abs/keep.txt", b"3")],
+        force=False,
+    )
+    assert [p.path.parent for p in saved] == [out, out, out]
+    assert (out / "keep.txt").read_bytes() == b"mine"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "escape.txt",
+        "keep-2.txt",
+        "keep-3.txt",
+        "keep.txt",
+    ]
+    assert saved[1].existed and not saved[0].existed
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_force_replaces_a_symlink_instead_of_following_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious")
+    (out / "x.txt").symlink_to(target)
+    files.write_files(out, [("x.txt", b"new")], force=True)
+    assert target.read_bytes() == b"precious"
+    assert not (out / "x.txt").is_symlink()
+    assert (out / "x.txt").read_bytes() == b"new"
+
+
+def test_without_force_a_symlink_in_the_way_is_not_followed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious")
+    (out / "x.txt").symlink_to(target)
+    saved = files.write_files(out, [("x.txt", b"new")], force=False)
+    assert target.read_bytes() == b"precious"
+    assert saved[0].path == out / "x-2.txt"
+
+
+# --------------------------------------------------------------------------- output
+
+
+def test_relative_times_read_naturally() -> None:
+    now = datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert output.relative(now + timedelta(hours=23, minutes=30), now) == "in 23 h"
+    assert output.relative(now - timedelta(days=2, hours=1), now) == "2 d ago"
+    assert output.relative(now + timedelta(minutes=5), now) == "in 5 min"
+    assert output.expiry_phrase(now + timedelta(hours=5), False, now) == "expires in 5 h"
+    assert output.expiry_phrase(now - timedelta(days=3), True, now) == "expired 3 d ago"
+    assert output.expiry_phrase(now + timedelta(hours=5), True, now) == "expired"
+
+
+def test_masking_shows_only_a_prefix() -> None:
+    assert output.mask("abcdefghijklmnop") == "abcd…"
+    assert output.mask("short") == "…"
+    assert output.mask(None) == "(none)"
+
+
+def test_terminal_control_characters_are_escaped() -> None:
+    assert output.clean("ok\x1b]0;pwned\x07") == "ok\\x1b]0;pwned\\x07"
+    assert output.clean("a\nb", keep_newlines=True) == "a\nb"
+
+
+def test_tables_align_columns() -> None:
+    buffer = io.StringIO()
+    output.table(("A", "BB"), [("xxx", "y"), ("z", "wwww")], buffer)
+    assert buffer.getvalue().splitlines() == ["A    BB", "xxx  y", "z    wwww"]
+
+
+# --------------------------------------------------------------------------- config
+
+
+def test_config_stores_the_token_from_stdin_privately_and_show_masks_it(
+    _isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = "tok_CANARY_0123456789abcdef"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(token + "\n"))
+    assert cli.main(["config", "--token", "-", "--api-url", "http://127.0.0.1:1/api/v1"]) == 0
+    captured = capsys.readouterr()
+    assert token not in captured.out + captured.err
+    path = _isolated_home / "sharokey" / "config.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert json.loads(path.read_text())["token"] == token
+
+    assert cli.main(["config", "--show"]) == 0
+    shown = capsys.readouterr().out
+    assert "tok_…" in shown and token not in shown
+    assert "http://127.0.0.1:1/api/v1" in shown
+
+    assert cli.main(["config", "--show", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["token"] == "tok_…"
+    assert data["token_source"] == "config file"
+
+
+def test_config_show_names_the_environment_when_it_wins(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["config", "--token", "from_file_0123456789"]) == 0
+    monkeypatch.setenv("SHAROKEY_TOKEN", "from_env_0123456789")
+    monkeypatch.setenv("SHAROKEY_API_URL", "http://127.0.0.1:2/api/v1")
+    capsys.readouterr()
+    assert cli.main(["--json", "config", "--show"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["token"], data["token_source"]) == ("from…", "environment")
+    assert (data["api_url"], data["api_url_source"]) == ("http://127.0.0.1:2/api/v1", "environment")
+
+
+def test_config_refuses_an_empty_token_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    assert cli.main(["config", "--token", "-"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_config_refuses_a_bad_api_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["config", "--api-url", "ftp://example.com"]) == 2
+    assert "http" in capsys.readouterr().err
