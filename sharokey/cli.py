@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -103,6 +104,16 @@ def exit_code_for(exc: BaseException) -> int:
     return 1
 
 
+# A message that already says what to do needs no second piece of advice.
+_ADVISES = re.compile(r"(^|[.;:] )(Check|Try|Pass|Rerun|Wait|Fix|Delete|Use|Give|Run) ")
+
+
+def otp_destination(exc: OtpRequiredError) -> str:
+    """`` by email to b***@example.com`` (masked by the server), or ``""``."""
+    channel = f" by {exc.channel}" if exc.channel else ""
+    return f"{channel}{' to ' + exc.destination if exc.destination else ''}"
+
+
 def _sentence(text: str) -> str:
     text = " ".join(str(text).split())
     if text and text[-1] not in ".!?…":
@@ -123,8 +134,7 @@ def describe_error(exc: BaseException, command: str = "") -> str:
             if shown not in message:
                 message = f"{_sentence(message)[:-1]} ({shown})"
         if isinstance(exc, OtpRequiredError):
-            where = " ".join(filter(None, [exc.channel, exc.destination]))
-            message = f"A one-time code was sent{' by ' + where if where else ''}"
+            message = "A one-time code was sent" + otp_destination(exc)
         if isinstance(exc, (RateLimitError, ServerError)) and exc.retry_after:
             hint = f"Wait {exc.retry_after:g} s, then try again."
         if isinstance(exc, AuthenticationError) and exc.code == "TOKEN_MISSING":
@@ -135,7 +145,7 @@ def describe_error(exc: BaseException, command: str = "") -> str:
     else:
         message = f"unexpected {type(exc).__name__}"
         hint = "Rerun with --debug to see the traceback."
-    if not hint:
+    if not hint and not _ADVISES.search(message):
         for cls, _, text in EXIT_CODES:
             if isinstance(exc, cls):
                 hint = text

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Never read or write the real user's configuration."""
     home = tmp_path / "home"
     config = tmp_path / "xdg"
@@ -306,7 +306,9 @@ def test_without_force_a_symlink_in_the_way_is_not_followed(tmp_path: Path) -> N
 
 def test_relative_times_read_naturally() -> None:
     now = datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
-    assert output.relative(now + timedelta(hours=23, minutes=30), now) == "in 23 h"
+    assert output.relative(now + timedelta(hours=23, minutes=20), now) == "in 23 h"
+    assert output.relative(now + timedelta(hours=23, minutes=59), now) == "in 24 h"
+    assert output.relative(now, now) == "just now"
     assert output.relative(now - timedelta(days=2, hours=1), now) == "2 d ago"
     assert output.relative(now + timedelta(minutes=5), now) == "in 5 min"
     assert output.expiry_phrase(now + timedelta(hours=5), False, now) == "expires in 5 h"
@@ -335,7 +337,7 @@ def test_tables_align_columns() -> None:
 
 
 def test_config_stores_the_token_from_stdin_privately_and_show_masks_it(
-    _isolated_home: Path,
+    isolated_home: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -344,7 +346,7 @@ def test_config_stores_the_token_from_stdin_privately_and_show_masks_it(
     assert cli.main(["config", "--token", "-", "--api-url", "http://127.0.0.1:1/api/v1"]) == 0
     captured = capsys.readouterr()
     assert token not in captured.out + captured.err
-    path = _isolated_home / "sharokey" / "config.json"
+    path = isolated_home / "sharokey" / "config.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert json.loads(path.read_text())["token"] == token

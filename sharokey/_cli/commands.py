@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from sharokey._cli import output, terminal
 from sharokey._cli.files import SavedFile, prepare_dir, write_files
-from sharokey.cli import CliError, UsageError
+from sharokey.cli import CliError, UsageError, otp_destination
 from sharokey.errors import (
     AuthenticationError,
     OtpRequiredError,
@@ -177,12 +177,15 @@ def cmd_list(args: argparse.Namespace) -> int:
             creator=args.creator,
             search=args.search,
         )
-        items: list[Secret] = list(page) if args.all else list(page.data)
+        # --all walks every following page; the last one's counters describe the walk.
+        pages = list(page.iter_pages()) if args.all else [page]
+        items: list[Secret] = [item for p in pages for item in p.data]
+        pagination = pages[-1].pagination
     if _json(args):
         output.dump_json(
             {
                 "data": [_unstructure(s) for s in items],
-                "pagination": _unstructure(page.pagination),
+                "pagination": _unstructure(pagination),
             }
         )
         return 0
@@ -204,7 +207,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             ),
             out,
         )
-    out.write(_page_footer(page.pagination, len(items), "secrets", args.all) + "\n")
+    out.write(_page_footer(pagination, len(items), "secrets", args.all) + "\n")
     return 0
 
 
@@ -404,7 +407,7 @@ def cmd_create(args: argparse.Namespace) -> int:
             ("Share link", created.share_url),
             ("Slug", created.slug),
             ("Expires", output.format_when(created.expiration) if created.expiration else None),
-            ("Views", created.maximum_views),
+            ("Max views", created.maximum_views),
             ("Description", created.description),
             ("Attachments", len(args.attach) or None),
         ],
@@ -429,8 +432,7 @@ def _reveal_with_prompts(client: Sharokey, args: argparse.Namespace) -> Any:
             if otp is not None or "otp" in asked or not terminal.can_prompt_secret():
                 raise
             asked.add("otp")
-            where = " ".join(filter(None, [exc.channel, exc.destination]))
-            _note(f"A one-time code was sent{' by ' + output.clean(where) if where else ''}.")
+            _note(f"A one-time code was sent{output.clean(otp_destination(exc))}.")
             otp = terminal.prompt_secret("Code: ").strip()
         except ProtectionError as exc:
             if (
@@ -587,12 +589,15 @@ def cmd_list_requests(args: argparse.Namespace) -> int:
             creator=args.creator,
             search=args.search,
         )
-        items: list[SecretRequest] = list(page) if args.all else list(page.data)
+        # --all walks every following page; the last one's counters describe the walk.
+        pages = list(page.iter_pages()) if args.all else [page]
+        items: list[SecretRequest] = [item for p in pages for item in p.data]
+        pagination = pages[-1].pagination
     if _json(args):
         output.dump_json(
             {
                 "data": [_unstructure(r) for r in items],
-                "pagination": _unstructure(page.pagination),
+                "pagination": _unstructure(pagination),
             }
         )
         return 0
@@ -615,7 +620,7 @@ def cmd_list_requests(args: argparse.Namespace) -> int:
             ),
             out,
         )
-    out.write(_page_footer(page.pagination, len(items), "requests", args.all) + "\n")
+    out.write(_page_footer(pagination, len(items), "requests", args.all) + "\n")
     return 0
 
 

@@ -54,22 +54,25 @@ def truncate(text: str, width: int = _DESCRIPTION_WIDTH) -> str:
 
 
 def _span(seconds: float) -> str:
+    # Rounded, not floored: a secret created for 24 h reads "in 24 h", not "in 23 h".
     seconds = abs(seconds)
-    if seconds < 60:
-        return f"{int(seconds)} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 48 * 3600:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86400)} d"
+    if seconds < 59.5:
+        return f"{round(seconds)} s"
+    if seconds < 3570:
+        return f"{round(seconds / 60)} min"
+    if seconds < 47.5 * 3600:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} d"
 
 
 def relative(when: datetime, now: Optional[datetime] = None) -> str:
-    """``in 23 h`` or ``2 d ago``."""
+    """``in 23 h``, ``2 d ago`` or ``just now``."""
     now = now or datetime.now(timezone.utc)
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     delta = (when - now).total_seconds()
+    if abs(delta) < 1:
+        return "just now"
     return f"in {_span(delta)}" if delta >= 0 else f"{_span(delta)} ago"
 
 

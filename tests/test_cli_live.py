@@ -1,0 +1,696 @@
+"""The ``sharokey`` command against the emulator, as a user drives it.
+
+Each test starts the emulator on loopback, points the command at it through
+the environment (as a user's shell would), runs ``main(argv)`` and reads
+stdout, stderr and the exit code. A few run ``python -m sharokey`` in a
+subprocess to cover the real entry point, pipes and exit statuses.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable, Union
+
+import attrs
+import pytest
+
+from sharokey import cli
+from sharokey._cli import terminal
+
+emulator = pytest.importorskip("sharokey.emulator")
+
+pytestmark = pytest.mark.live
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "tokCANARY" + secrets.token_hex(12)
+OTHER_TOKEN = "tokOTHER" + secrets.token_hex(12)
+LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
+
+
+@attrs.frozen
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never read or write the real user's configuration."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
+    monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
+    # No test may find a terminal to prompt on unless it says so.
+    monkeypatch.setattr(terminal, "interactive", lambda: False)
+    monkeypatch.setattr(terminal, "can_prompt_secret", lambda: False)
+    return tmp_path / "xdg"
+
+
+@pytest.fixture
+def emu() -> Iterator[Any]:
+    with emulator.run_emulator(tokens=[TOKEN, OTHER_TOKEN]) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sk(emu: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run ``sharokey ARGS`` with the emulator configured through the environment."""
+    monkeypatch.setenv("SHAROKEY_TOKEN", TOKEN)
+    monkeypatch.setenv("SHAROKEY_API_URL", emu.api_url)
+
+    def run(*argv: str, stdin: Union[str, bytes] = b"") -> Result:
+        capsys.readouterr()
+        data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+        code = cli.main(list(argv))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def _link(result: Result) -> str:
+    match = LINK_RE.search(result.out)
+    assert match, result.out
+    return match.group(0)
+
+
+def _slug(link: str) -> str:
+    return link.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHAROKEY_")}
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def test_create_get_list_delete(sk: Run) -> None:
+    created = sk(
+        "create", "hello there", "--hours", "5", "--views", "2", "--description", "prod db"
+    )
+    assert created.code == 0, created.err
+    assert "Share link:" in created.out
+    slug = _slug(_link(created))
+
+    details = sk("get", slug)
+    assert details.code == 0, details.err
+    assert "prod db" in details.out
+    assert "active (expires in 5 h)" in details.out
+    assert "0 of 2 used" in details.out
+    assert "hello there" not in details.out
+    assert sk("get", slug, "--details-only").out == details.out
+
+    listing = sk("list")
+    assert listing.code == 0
+    row = next(line for line in listing.out.splitlines() if line.startswith(slug))
+    assert row.split()[1:4] == ["active", "0/2", "in"]
+    assert row.endswith("prod db")
+    assert listing.out.splitlines()[0].split() == [
+        "SLUG",
+        "STATUS",
+        "VIEWS",
+        "EXPIRES",
+        "DESCRIPTION",
+    ]
+
+    deleted = sk("delete", slug, "--yes")
+    assert deleted.code == 0, deleted.err
+    assert f"Deleted secret {slug}" in deleted.out
+
+    after = sk("get", slug)
+    assert after.code == 0
+    assert "Status:" in after.out and "expired" in after.out
+    expired = sk("list", "--status", "expired", "--json")
+    assert [s["slug"] for s in expired.json()["data"]] == [slug]
+    assert sk("list", "--status", "active", "--json").json()["data"] == []
+
+
+def test_json_output_is_one_document_with_the_models(sk: Run) -> None:
+    created = sk("--json", "create", "json secret", "--description", "for tools")
+    assert created.code == 0, created.err
+    doc = created.json()
+    assert doc["share_url"].startswith(doc["access_url"] + "#")
+    assert doc["description"] == "for tools"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", doc["expiration"])
+    slug = doc["slug"]
+
+    details = sk("get", slug, "--json").json()
+    assert (details["slug"], details["status"], details["maximum_views"]) == (slug, "active", 1)
+
+    listing = sk("list", "--json").json()
+    assert set(listing) == {"data", "pagination"}
+    assert {"current_page", "last_page", "per_page", "total"} <= set(listing["pagination"])
+    assert [s["slug"] for s in listing["data"]] == [slug]
+
+    stats = sk("stats", "--json").json()
+    assert stats["total_secrets"] == 1 and stats["active_secrets"] == 1
+
+    revealed = sk("reveal", doc["share_url"], "--json")
+    assert revealed.code == 0, revealed.err
+    body = revealed.json()
+    assert body["content"] == "json secret"
+    assert body["attachments"] == []
+    assert body["remaining_views"] == 0
+
+
+def test_list_pages_and_all(sk: Run) -> None:
+    for i in range(3):
+        assert sk("create", f"secret {i}", "--description", f"n{i}").code == 0
+    first = sk("list", "--limit", "2")
+    rows = [line for line in first.out.splitlines()[1:] if not line.startswith("Page")]
+    assert len(rows) == 2
+    assert "Page 1 of 2, 3 secrets. Next: --page 2, or --all." in first.out
+    second = sk("list", "--limit", "2", "--page", "2", "--json").json()
+    assert len(second["data"]) == 1
+    everything = sk("list", "--limit", "2", "--all", "--json").json()
+    assert sorted(s["description"] for s in everything["data"]) == ["n0", "n1", "n2"]
+    human_all = sk("list", "--limit", "2", "--all")
+    assert "3 secrets." in human_all.out
+
+
+def test_stats_human(sk: Run) -> None:
+    sk("create", "x")
+    stats = sk("stats")
+    assert stats.code == 0
+    assert re.search(r"^Secrets:\s+1$", stats.out, re.M)
+    assert re.search(r"^Active:\s+1$", stats.out, re.M)
+
+
+# --------------------------------------------------------------------------- stdin
+
+
+def test_content_from_stdin_dash_keeps_lines_drops_one_trailing_newline(sk: Run) -> None:
+    created = sk("create", "-", "--quiet", stdin="line one\nline two\n\n")
+    assert created.code == 0, created.err
+    link = created.out.strip()
+    assert LINK_RE.fullmatch(link)
+    revealed = sk("reveal", link)
+    assert revealed.code == 0, revealed.err
+    assert revealed.out == "line one\nline two\n"
+
+
+def test_content_from_piped_stdin_without_argument(sk: Run) -> None:
+    created = sk("create", "--quiet", stdin="piped secret\n")
+    assert created.code == 0, created.err
+    assert sk("reveal", created.out.strip()).out == "piped secret"
+
+
+def test_non_utf8_stdin_is_refused(sk: Run, emu: Any) -> None:
+    result = sk("create", "-", stdin=b"\xff\xfe binary")
+    assert result.code == 2
+    assert "UTF-8" in result.err and "--attach" in result.err
+    assert emu.secret_count() == 0
+
+
+def test_create_via_subprocess_with_piped_stdin(emu: Any, tmp_path: Path) -> None:
+    env = _subprocess_env(tmp_path, SHAROKEY_TOKEN=TOKEN, SHAROKEY_API_URL=emu.api_url)
+    result = subprocess.run(
+        [sys.executable, "-m", "sharokey", "create", "--quiet"],
+        input="from a pipe\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    link = result.stdout.strip()
+    revealed = subprocess.run(
+        [sys.executable, "-m", "sharokey", "reveal", link],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=60,
+    )
+    assert (revealed.returncode, revealed.stdout) == (0, "from a pipe")
+    again = subprocess.run(
+        [sys.executable, "-m", "sharokey", "reveal", link],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=60,
+    )
+    assert again.returncode == 4
+    assert again.stderr.startswith("error: ") and "Traceback" not in again.stderr
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+def test_attachments_round_trip_with_unique_nonces(sk: Run, tmp_path: Path) -> None:
+    a = tmp_path / "a.bin"
+    b = tmp_path / "notes.txt"
+    a.write_bytes(secrets.token_bytes(5000))
+    b.write_bytes(b"plain notes\n")
+    created = sk(
+        "create", "see files", "--attach", str(a), "--attach", str(b), "--unique-nonces", "-q"
+    )
+    assert created.code == 0, created.err
+    assert "warning" not in created.err.lower()
+    out = tmp_path / "received"
+    revealed = sk("reveal", created.out.strip(), "--output-dir", str(out))
+    assert revealed.code == 0, revealed.err
+    assert revealed.out == "see files"
+    assert (out / "a.bin").read_bytes() == a.read_bytes()
+    assert (out / "notes.txt").read_bytes() == b.read_bytes()
+    assert f"Saved {out / 'a.bin'} (5000 bytes)" in revealed.err
+
+
+def test_shared_nonce_attachments_warn_in_one_readable_line(sk: Run, tmp_path: Path) -> None:
+    doc = tmp_path / "doc.txt"
+    doc.write_bytes(b"attached")
+    created = sk("create", "with file", "--attach", str(doc), "--json")
+    assert created.code == 0, created.err
+    warning_lines = [line for line in created.err.splitlines() if line.strip()]
+    assert len(warning_lines) == 1
+    assert warning_lines[0].startswith("warning: ")
+    assert "--unique-nonces" in warning_lines[0] and "web viewer" in warning_lines[0]
+    assert "SharokeySecurityWarning" not in created.err
+    link = created.json()["share_url"]
+    revealed = sk("reveal", link, "--output-dir", str(tmp_path / "out"), "--json")
+    assert revealed.code == 0, revealed.err
+    body = revealed.json()
+    assert body["content"] == "with file"
+    [attachment] = body["attachments"]
+    assert attachment["name"] == "doc.txt"
+    assert Path(attachment["path"]).read_bytes() == b"attached"
+
+
+def test_reveal_never_overwrites_without_force(sk: Run, tmp_path: Path) -> None:
+    source = tmp_path / "report.txt"
+    source.write_bytes(b"from the sender")
+    link = sk("create", "r", "--attach", str(source), "--views", "2", "--unique-nonces", "-q")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.txt").write_bytes(b"mine, keep me")
+
+    first = sk("reveal", link.out.strip(), "--output-dir", str(out))
+    assert first.code == 0, first.err
+    assert (out / "report.txt").read_bytes() == b"mine, keep me"
+    assert (out / "report-2.txt").read_bytes() == b"from the sender"
+    assert "--force" in first.err
+
+    second = sk("reveal", link.out.strip(), "--output-dir", str(out), "--force")
+    assert second.code == 0, second.err
+    assert (out / "report.txt").read_bytes() == b"from the sender"
+
+
+def test_hostile_attachment_names_stay_inside_the_output_dir(
+    sk: Run, emu: Any, tmp_path: Path
+) -> None:
+    from sharokey.client import Sharokey
+
+    with Sharokey(TOKEN, api_url=emu.api_url, attachment_nonces="unique") as client:
+        created = client.create(
+            "hostile",
+            attachments=[
+                ("../../evil.txt", b"evil"),
+                ("/tmp/absolute.txt", b"abs"),
+                ("..", b"dots"),
+                ("evil.txt", b"second evil"),
+                ("\x1b]0;title\x07name.txt", b"escape"),
+            ],
+        )
+    out = tmp_path / "a" / "b" / "out"
+    revealed = sk("reveal", created.share_url, "--output-dir", str(out), "--json")
+    assert revealed.code == 0, revealed.err
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert written == {
+        "evil.txt": b"evil",
+        "absolute.txt": b"abs",
+        "attachment-3": b"dots",
+        "evil-2.txt": b"second evil",
+        "_]0;title_name.txt": b"escape",
+    }
+    every_file = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(out in p.parents for p in every_file)
+    assert (
+        not Path("/tmp/absolute.txt").exists() or Path("/tmp/absolute.txt").read_bytes() != b"abs"
+    )
+    names = [a["name"] for a in revealed.json()["attachments"]]
+    assert names[0] == "../../evil.txt"  # the sender's name is reported, not used
+
+
+def test_missing_attachment_file_is_a_usage_error(sk: Run, emu: Any, tmp_path: Path) -> None:
+    result = sk("create", "x", "--attach", str(tmp_path / "nope.pdf"))
+    assert result.code == 2
+    assert "nope.pdf" in result.err
+    assert emu.secret_count() == 0
+
+
+# --------------------------------------------------------------------------- exit codes
+
+
+def test_wrong_token_exits_3(sk: Run) -> None:
+    result = sk("--token", "not-a-valid-token-0000", "list")
+    assert result.code == 3
+    assert result.err.startswith("error: ") and len(result.err.strip().splitlines()) == 1
+    assert "not-a-valid-token-0000" not in result.err
+
+
+def test_missing_token_exits_3_and_says_how_to_set_one(
+    sk: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SHAROKEY_TOKEN")
+    result = sk("list")
+    assert result.code == 3
+    assert "SHAROKEY_TOKEN" in result.err and "sharokey config" in result.err
+
+
+def test_missing_secret_exits_4(sk: Run) -> None:
+    result = sk("get", "NOSUCH99")
+    assert result.code == 4
+    assert result.err.startswith("error: ")
+
+
+def test_closed_port_exits_5(sk: Run) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/api/v1"
+    result = sk("--api-url", url, "--timeout", "2", "list")
+    assert result.code == 5
+    assert result.err.startswith("error: ") and "Traceback" not in result.err
+
+
+def test_closed_port_exits_5_in_a_subprocess(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/api/v1"
+    result = subprocess.run(
+        [sys.executable, "-m", "sharokey", "--timeout", "2", "stats", "--api-url", url],
+        capture_output=True,
+        text=True,
+        env=_subprocess_env(tmp_path, SHAROKEY_TOKEN=TOKEN),
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 5, result.stderr
+    assert TOKEN not in result.stderr
+
+
+def test_bad_hours_exits_2_naming_the_range(sk: Run, emu: Any) -> None:
+    result = sk("create", "x", "--hours", "0")
+    assert result.code == 2
+    assert "1" in result.err and "1000" in result.err
+    assert sk("create", "x", "--hours", "1001").code == 2
+    assert emu.secret_count() == 0
+
+
+def test_tampered_link_exits_6(sk: Run) -> None:
+    link = _link(sk("create", "tamper me"))
+    key_b = link.rsplit("#", 1)[1]
+    tampered = link[: -len(key_b)] + ("A" if key_b[0] != "A" else "B") + key_b[1:]
+    result = sk("reveal", tampered)
+    assert result.code == 6
+    assert "tamper me" not in result.out + result.err
+    assert key_b not in result.err
+
+
+def test_malformed_link_exits_2(sk: Run) -> None:
+    result = sk("reveal", "https://example.com/s/ABC")
+    assert result.code == 2
+    assert "#" in result.err
+
+
+def test_used_up_secret_exits_4(sk: Run) -> None:
+    link = _link(sk("create", "once"))
+    assert sk("reveal", link).code == 0
+    again = sk("reveal", link)
+    assert again.code == 4
+
+
+def test_delete_without_terminal_or_yes_refuses(sk: Run) -> None:
+    slug = _slug(_link(sk("create", "keep")))
+    result = sk("delete", slug)
+    assert result.code == 1
+    assert "--yes" in result.err
+    assert sk("get", slug, "--json").json()["status"] == "active"
+
+
+def test_declined_delete_exits_1_and_keeps_the_secret(
+    sk: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slug = _slug(_link(sk("create", "keep")))
+    monkeypatch.setattr(terminal, "interactive", lambda: True)
+    result = sk("delete", slug, stdin="n\n")
+    assert result.code == 1
+    assert f"Delete secret {slug}?" in result.err
+    assert sk("get", slug, "--json").json()["status"] == "active"
+    accepted = sk("delete", slug, stdin="y\n")
+    assert accepted.code == 0, accepted.err
+    assert sk("get", slug, "--json").json()["status"] == "expired"
+
+
+# --------------------------------------------------------------------------- protections
+
+
+def test_otp_secret_needs_the_code(sk: Run, emu: Any) -> None:
+    link = _link(sk("create", "otp protected", "--otp-email", "bob@example.com"))
+    without = sk("reveal", link)
+    assert without.code == 3
+    assert "--otp" in without.err
+    assert "otp protected" not in without.out
+    code = emu.last_otp(_slug(link))
+    assert code not in without.err
+    revealed = sk("reveal", link, "--otp", code)
+    assert (revealed.code, revealed.out) == (0, "otp protected")
+
+
+def test_otp_is_asked_for_on_a_terminal(sk: Run, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    link = _link(sk("create", "asked", "--otp-email", "bob@example.com"))
+    prompts: list[str] = []
+
+    def answer(prompt: str) -> str:
+        prompts.append(prompt)
+        return str(emu.last_otp(_slug(link)))
+
+    monkeypatch.setattr(terminal, "can_prompt_secret", lambda: True)
+    monkeypatch.setattr(terminal, "prompt_secret", answer)
+    revealed = sk("reveal", link)
+    assert (revealed.code, revealed.out) == (0, "asked")
+    assert prompts == ["Code: "]
+    assert "A one-time code was sent by email to " in revealed.err
+
+
+def test_password_from_option_and_from_prompt(sk: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    password = "pwCANARY" + secrets.token_hex(4)
+    link = _link(sk("create", "guarded", f"--password={password}"))
+    refused = sk("reveal", link)
+    assert refused.code == 3
+    wrong = sk("reveal", link, "--password=nope")
+    assert wrong.code == 3
+    ok = sk("reveal", link, f"--password={password}")
+    assert (ok.code, ok.out) == (0, "guarded")
+
+    monkeypatch.setattr(terminal, "can_prompt_secret", lambda: True)
+    monkeypatch.setattr(terminal, "prompt_secret", lambda prompt: password)
+    prompted = _link(sk("create", "guarded too", "--password"))
+    asked = sk("reveal", prompted)  # PASSWORD_REQUIRED -> asks, retries
+    assert (asked.code, asked.out) == (0, "guarded too")
+
+
+def test_password_prompt_without_terminal_is_a_usage_error(sk: Run, emu: Any) -> None:
+    result = sk("create", "x", "--password")
+    assert result.code == 2
+    assert "terminal" in result.err and "--password=" in result.err
+    assert emu.secret_count() == 0
+
+
+def test_mismatched_prompted_passwords_create_nothing(
+    sk: Run, emu: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = iter(["one", "two"])
+    monkeypatch.setattr(terminal, "can_prompt_secret", lambda: True)
+    monkeypatch.setattr(terminal, "prompt_secret", lambda prompt: next(answers))
+    assert sk("create", "x", "--password").code == 2
+    assert emu.secret_count() == 0
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def test_secret_requests(sk: Run) -> None:
+    made = sk(
+        "create-request",
+        "--email-to",
+        "bob@example.com",
+        "--message",
+        "VPN password please",
+        "--views",
+        "2",
+        "--locale",
+        "fr",
+        "--json",
+    )
+    assert made.code == 0, made.err
+    request = made.json()
+    token = request["token"]
+    assert request["maximum_views"] == 2 and request["locale"] == "fr"
+
+    human = sk("create-request", "--description", "second")
+    assert human.code == 0, human.err
+    assert "Request URL:" in human.out and "Token:" in human.out
+
+    listing = sk("list-requests")
+    assert listing.code == 0
+    assert token[:4] + "…" in listing.out
+    assert token not in listing.out
+    assert "bob@example.com" in listing.out
+    tokens = [r["token"] for r in sk("list-requests", "--json").json()["data"]]
+    assert token in tokens and len(tokens) == 2
+
+    details = sk("get-request", token)
+    assert details.code == 0
+    assert "VPN password please" in details.out
+
+    stats = sk("request-stats", "--json").json()
+    assert stats["total_requests"] == 2
+
+    refused = sk("delete-request", token)
+    assert refused.code == 1 and token not in refused.err
+    deleted = sk("delete-request", token, "--yes")
+    assert deleted.code == 0, deleted.err
+    assert token not in deleted.out
+    assert sk("request-stats").code == 0
+
+
+def test_unknown_request_exits_4(sk: Run) -> None:
+    assert sk("get-request", "nosuchrequesttoken0000").code == 4
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_precedence_argument_then_environment_then_config_file(
+    sk: Run, emu: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = f"http://127.0.0.1:{_closed_port()}/api/v1"
+    # The config file alone: used.
+    monkeypatch.delenv("SHAROKEY_TOKEN")
+    monkeypatch.delenv("SHAROKEY_API_URL")
+    assert sk("config", "--token", OTHER_TOKEN, "--api-url", emu.api_url).code == 0
+    assert sk("list").code == 0
+    # The environment beats the file: a wrong token there is the one used.
+    monkeypatch.setenv("SHAROKEY_TOKEN", "wrong-env-token-000000")
+    assert sk("list").code == 3
+    # The argument beats the environment.
+    assert sk("--token", TOKEN, "list").code == 0
+    # Same for the URL: environment over file, argument over environment.
+    monkeypatch.setenv("SHAROKEY_API_URL", closed)
+    assert sk("--token", TOKEN, "--timeout", "2", "list").code == 5
+    assert sk("--token", TOKEN, "--api-url", emu.api_url, "list").code == 0
+
+
+def test_tokens_see_their_own_company(sk: Run) -> None:
+    sk("create", "company one", "--description", "mine")
+    assert sk("list", "--json").json()["data"][0]["description"] == "mine"
+    assert sk("--token", OTHER_TOKEN, "list", "--json").json()["data"] == []
+
+
+def test_diagnostics_pass(sk: Run) -> None:
+    result = sk("test")
+    assert result.code == 0, result.out + result.err
+    statuses = [line.split()[0] for line in result.out.splitlines()[:-1]]
+    assert statuses == ["PASS"] * 5
+    for name in ("configuration", "network", "authentication", "read access", "statistics"):
+        assert name in result.out
+    assert TOKEN not in result.out + result.err
+    doc = sk("test", "--json").json()
+    assert doc["ok"] is True and len(doc["checks"]) == 5
+
+
+def test_diagnostics_fail_clearly(sk: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    wrong = sk("test", "--token", "wrong-token-0000000000")
+    assert wrong.code == 1
+    assert re.search(r"^FAIL\s+authentication\s+\S", wrong.out, re.M)
+    assert re.search(r"^PASS\s+network", wrong.out, re.M)
+
+    url = f"http://127.0.0.1:{_closed_port()}/api/v1"
+    offline = sk("test", "--api-url", url, "--timeout", "2")
+    assert offline.code == 1
+    assert re.search(r"^FAIL\s+network\s+\S", offline.out, re.M)
+
+    monkeypatch.delenv("SHAROKEY_TOKEN")
+    none = sk("test")
+    assert none.code == 1
+    assert re.search(r"^FAIL\s+configuration\s+no API token", none.out, re.M)
+
+
+# --------------------------------------------------------------------------- secrets never leak
+
+
+def test_canaries_never_reach_stderr_even_with_debug(sk: Run, tmp_path: Path) -> None:
+    content = "contentCANARY" + secrets.token_hex(8)
+    password = "passwordCANARY" + secrets.token_hex(8)
+    attachment = tmp_path / "f.txt"
+    attachment.write_bytes(b"fileCANARY")
+    stderr: list[str] = []
+
+    created = sk(
+        "--debug",
+        "create",
+        "-",
+        f"--password={password}",
+        "--attach",
+        str(attachment),
+        "--json",
+        stdin=content,
+    )
+    assert created.code == 0, created.err
+    stderr.append(created.err)
+    link = created.json()["share_url"]
+    key_b = link.rsplit("#", 1)[1]
+    slug = created.json()["slug"]
+
+    for argv in (
+        ("--debug", "list"),
+        ("--debug", "get", slug),
+        ("--debug", "stats"),
+        ("--debug", "reveal", link, "--password=wrong" + password),
+        ("--debug", "reveal", link, "--otp", "123456"),
+        ("--debug", "reveal", link, f"--password={password}", "--output-dir", str(tmp_path / "o")),
+        ("--debug", "reveal", link, f"--password={password}"),
+        ("--debug", "--token", TOKEN + "x", "list"),
+        ("--debug", "test"),
+    ):
+        stderr.append(sk(*argv).err)
+
+    everything = "\n".join(stderr)
+    assert "debug:" in everything  # the SDK did log
+    assert "Traceback" in everything  # --debug shows tracebacks of failures
+    for canary in (TOKEN, content, password, key_b, "fileCANARY"):
+        assert canary not in everything, canary
