@@ -612,6 +612,19 @@ def _teardown_debug(handler: Optional[logging.Handler]) -> None:
         logger.setLevel(logging.NOTSET)
 
 
+def _tolerant_stdout() -> None:
+    """On a stdout that cannot encode everything (an ASCII locale), escape, do not crash.
+
+    Content and JSON bypass this and are written as UTF-8 bytes (see ``output.emit``).
+    """
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+    reconfigure = getattr(stream, "reconfigure", None)
+    if encoding != "utf8" and reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(errors="backslashreplace")
+
+
 def _print_error(line: str) -> None:
     with contextlib.suppress(OSError, ValueError):  # stderr closed: nothing more to say
         print(line, file=sys.stderr, flush=True)
@@ -637,6 +650,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         debug = bool(getattr(args, "g_debug", False))
+        _tolerant_stdout()
         handler = _setup_debug(debug)
         from sharokey._cli import commands
 

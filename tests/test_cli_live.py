@@ -694,3 +694,57 @@ def test_canaries_never_reach_stderr_even_with_debug(sk: Run, tmp_path: Path) ->
     assert "Traceback" in everything  # --debug shows tracebacks of failures
     for canary in (TOKEN, content, password, key_b, "fileCANARY"):
         assert canary not in everything, canary
+
+
+# --------------------------------------------------------------------------- more exit codes
+
+
+def _run_against(
+    handle: Any, argv: list[str], token: str, capsys: pytest.CaptureFixture[str]
+) -> Result:
+    capsys.readouterr()
+    code = cli.main(["--api-url", handle.api_url, "--token", token, *argv])
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
+
+
+def test_quota_exceeded_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    with emulator.run_emulator(tokens=[TOKEN], quota=1) as handle:
+        assert _run_against(handle, ["create", "first"], TOKEN, capsys).code == 0
+        second = _run_against(handle, ["create", "second"], TOKEN, capsys)
+    assert second.code == 1
+    assert second.err.startswith("error: ")
+
+
+def test_read_only_token_may_not_create_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
+    reader = "tokREADER" + secrets.token_hex(8)
+    with emulator.run_emulator(tokens=[TOKEN], readonly_tokens=[reader]) as handle:
+        assert _run_against(handle, ["list"], reader, capsys).code == 0
+        refused = _run_against(handle, ["create", "nope"], reader, capsys)
+    assert refused.code == 3
+    assert reader not in refused.err
+
+
+def test_server_errors_exit_1_after_retries(capsys: pytest.CaptureFixture[str]) -> None:
+    with emulator.run_emulator(tokens=[TOKEN]) as handle:
+        handle.add_fault("GET /api/v1/secrets-stats 500")
+        result = _run_against(handle, ["stats"], TOKEN, capsys)
+        attempts = handle.hits("GET", "/api/v1/secrets-stats")
+    assert result.code == 1
+    assert attempts == 3  # the SDK's retries ran; the command still ends cleanly
+    assert result.err.startswith("error: ") and "Traceback" not in result.err
+
+
+def test_unreadable_answer_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    with emulator.run_emulator(tokens=[TOKEN]) as handle:
+        handle.add_fault("GET /api/v1/secrets truncate")
+        result = _run_against(handle, ["list"], TOKEN, capsys)
+    assert result.code == 1
+    assert result.err.startswith("error: ")
+
+
+def test_used_up_secret_is_listed_as_expired(sk: Run) -> None:
+    link = _link(sk("create", "once", "--description", "gone soon"))
+    sk("reveal", link)
+    row = next(line for line in sk("list").out.splitlines() if "gone soon" in line)
+    assert row.split()[1:4] == ["expired", "1/1", "-"]

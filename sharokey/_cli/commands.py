@@ -19,6 +19,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
@@ -120,6 +121,15 @@ def _views(current: Optional[int], maximum: Optional[int]) -> str:
     return f"{current or 0}/{maximum if maximum is not None else '?'}"
 
 
+def _expires_cell(when: Optional[datetime], is_expired: Optional[bool]) -> str:
+    """``in 23 h`` / ``2 d ago``; ``-`` for one used up or deleted before its time."""
+    if when is None:
+        return "-"
+    if is_expired and when > datetime.now(timezone.utc):
+        return "-"
+    return output.relative(when)
+
+
 def _access_url(secret: Secret) -> Optional[str]:
     # A server-built share_url may carry a placeholder fragment: show it without one.
     url = secret.access_url or secret.share_url
@@ -200,7 +210,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     s.slug,
                     _status(s.is_expired, s.status),
                     _views(s.current_views, s.maximum_views),
-                    output.relative(s.expiration) if s.expiration else "-",
+                    _expires_cell(s.expiration, s.is_expired),
                     output.truncate(s.description or ""),
                 )
                 for s in items
@@ -479,11 +489,11 @@ def cmd_reveal(args: argparse.Namespace) -> int:
         # The content first: whatever happens to the files, the text is delivered.
         text = revealed.content
         if out.isatty():
+            # A person reads it: no escape sequence from the sender drives the terminal.
             text = output.clean(text, keep_newlines=True)
             if not text.endswith("\n"):
                 text += "\n"
-        out.write(text)
-        out.flush()
+        output.emit(text, out)
     saved = _save_attachments(directory, files, force=args.force, chosen=chosen) if files else []
     if as_json:
         output.dump_json(
@@ -612,7 +622,7 @@ def cmd_list_requests(args: argparse.Namespace) -> int:
                     output.mask(r.token),
                     _status(r.is_expired, r.status),
                     str(r.maximum_views) if r.maximum_views is not None else "-",
-                    output.relative(r.expiration) if r.expiration else "-",
+                    _expires_cell(r.expiration, r.is_expired),
                     r.email_to or "-",
                     output.truncate(r.description or ""),
                 )

@@ -17,6 +17,7 @@ from typing import Any, Optional, TextIO
 __all__ = [
     "clean",
     "dump_json",
+    "emit",
     "format_when",
     "key_values",
     "mask",
@@ -135,8 +136,24 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def emit(text: str, out: Optional[TextIO] = None) -> None:
+    """Write ``text`` exactly: UTF-8 bytes to a pipe or file, whatever the locale says.
+
+    Content and JSON must survive a ``C``/ASCII locale unchanged (a reveal
+    cannot be repeated), so they bypass the text layer's encoding when the
+    stream is not a terminal.
+    """
+    stream = out or sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None or stream.isatty():
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()
+    buffer.write(text.encode("utf-8", "surrogatepass"))
+    buffer.flush()
+
+
 def dump_json(data: Any, out: Optional[TextIO] = None) -> None:
     """One stable JSON document: sorted keys, two-space indent, UTF-8 as is."""
-    stream = out or sys.stdout
-    stream.write(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
-    stream.flush()
+    emit(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n", out)

@@ -46,7 +46,12 @@ def can_prompt_secret() -> bool:
 
 def prompt_secret(prompt: str) -> str:
     """Read a value without echo (the password, a code, hidden content)."""
-    return getpass.getpass(prompt)
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        from sharokey.cli import CliError
+
+        raise CliError("no answer was read (end of input)", "Nothing was done.") from None
 
 
 def ask(prompt: str) -> str:
