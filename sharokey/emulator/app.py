@@ -440,7 +440,7 @@ class _Api:
     async def _body(self, request: web.Request) -> tuple[Any, bytes]:
         length = request.content_length
         if length is not None and length > self.state.max_body:
-            raise _too_large(self.state.max_body)
+            raise web.HTTPRequestEntityTooLarge(max_size=self.state.max_body, actual_size=length)
         raw = await request.read()
         if not raw.strip():
             return None, raw
@@ -1044,9 +1044,9 @@ def _fault_response(rule: FaultRule) -> web.Response:
     ).response()
 
 
-def _drop(request: web.Request) -> web.Response:
+def _drop(request: web.Request, dropped: set[int]) -> web.Response:
     """Close the connection without a byte of answer; the returned object is never sent."""
-    request["sharokey_dropped"] = True
+    dropped.add(id(request))
     transport = request.transport
     if transport is not None:
         transport.close()
@@ -1062,6 +1062,8 @@ def _truncate(response: web.StreamResponse) -> web.StreamResponse:
 
 
 def _middlewares(state: EmulatorState) -> list[Any]:
+    dropped: set[int] = set()  # ids of in-flight requests whose connection was dropped
+
     @web.middleware
     async def access_log(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -1073,7 +1075,8 @@ def _middlewares(state: EmulatorState) -> list[Any]:
             status = response.status
             return response
         finally:
-            if request.get("sharokey_dropped"):
+            if id(request) in dropped:
+                dropped.discard(id(request))
                 status = 0
             state.log_request(request.method, request.path, status)
             logger.info(
@@ -1098,10 +1101,10 @@ def _middlewares(state: EmulatorState) -> list[Any]:
         if rule.effect == "status":
             return _fault_response(rule)
         if rule.effect == "drop":
-            return _drop(request)
+            return _drop(request, dropped)
         response = await handler(request)
         if rule.effect == "drop-after":
-            return _drop(request)
+            return _drop(request, dropped)
         if rule.effect == "truncate":
             return _truncate(response)
         return response
@@ -1148,7 +1151,9 @@ def _http_error(error: web.HTTPException, state: EmulatorState) -> web.Response:
             405, "METHOD_NOT_ALLOWED", "This method is not allowed here", headers={"Allow": allow}
         ).response()
     if status == 413:
-        return _too_large(state.max_body).response()
+        too_large = _too_large(state.max_body).response()
+        too_large.force_close()  # do not wait for the rest of an oversized upload
+        return too_large
     code = "SERVER_ERROR" if status >= 500 else "BAD_REQUEST"
     return ApiError(status, code, error.reason or "The request failed").response()
 

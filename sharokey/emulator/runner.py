@@ -209,21 +209,17 @@ class _ServerThread(threading.Thread):
         self.error: Optional[BaseException] = None
 
     def run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        # asyncio.run also cancels what the server left behind (a connection still
+        # lingering over an unread body) and shuts the loop's executor down.
         try:
-            loop.run_until_complete(self._serve())
+            asyncio.run(self._serve())
         except BaseException as error:  # reported to the starting thread
             self.error = error
         finally:
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                loop.close()
-                self._ready.set()
+            self._ready.set()
 
     async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
         async with start_emulator(**self._options) as handle:
             self.handle = handle
