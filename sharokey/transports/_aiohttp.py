@@ -1,0 +1,201 @@
+"""The ``aiohttp`` backend of the async client.
+
+Sessions are bound to an event loop, so this transport keeps one of its own
+per running loop, created lazily inside it (a client can be built outside any
+loop and used by successive ``asyncio.run`` calls). Each session it creates
+is closed by :meth:`aclose` or, failing that, when its loop shuts down: a
+tiny async generator registered with the loop closes it during
+``shutdown_asyncgens()``, which ``asyncio.run`` and pytest-asyncio both call,
+so no "Unclosed client session" warning is left behind. A caller's session
+is used as is and never closed.
+
+Every aiohttp failure becomes a :class:`NetworkError` with ``request_sent``
+set only when nothing can have left the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from collections.abc import AsyncGenerator
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from sharokey._core import TLS_ERROR, Request, Response
+from sharokey.config import Timeout
+from sharokey.errors import ConfigurationError, NetworkError, RequestTimeoutError
+
+__all__ = ["AiohttpTransport"]
+
+_STREAM_ABOVE = 1024 * 1024
+_SLICE = 256 * 1024
+
+
+async def _slices(body: bytes) -> AsyncGenerator[memoryview, None]:
+    view = memoryview(body)
+    for start in range(0, len(view), _SLICE):
+        yield view[start : start + _SLICE]
+
+
+async def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    # Advanced once, then parked: the loop's shutdown_asyncgens() closes it, and with it
+    # the session, while the loop can still run the closing handshake.
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
+
+
+class _LoopSession:
+    __slots__ = ("guard", "loop", "session")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        session: aiohttp.ClientSession,
+        guard: AsyncGenerator[None, None],
+    ) -> None:
+        self.loop = loop
+        self.session = session
+        self.guard = guard
+
+
+class AiohttpTransport:
+    """Async transport over ``aiohttp``: one pooled session per event loop."""
+
+    def __init__(
+        self, session: Optional[aiohttp.ClientSession] = None, max_connections: int = 10
+    ) -> None:
+        self._user_session = session
+        self._max_connections = max_connections
+        self._sessions: dict[asyncio.AbstractEventLoop, _LoopSession] = {}
+        self._lock = threading.Lock()
+
+    async def _session(self) -> aiohttp.ClientSession:
+        if self._user_session is not None:
+            return self._user_session
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            for old in [key for key in self._sessions if key.is_closed()]:
+                del self._sessions[old]
+            current = self._sessions.get(loop)
+            if current is not None and not current.session.closed:
+                return current.session
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections)
+            )
+            guard = _close_at_shutdown(session)
+            self._sessions[loop] = _LoopSession(loop, session, guard)
+        # Runs to the first yield without suspending: registers the guard with this loop.
+        await guard.__anext__()
+        return session
+
+    async def send(self, request: Request, timeout: Timeout) -> Response:
+        session = await self._session()
+        client_timeout = aiohttp.ClientTimeout(
+            total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+        )
+        headers = dict(request.headers)
+        data: Any = request.body
+        if data is not None and len(data) > _STREAM_ABOVE:
+            # One 14 MB transport.write() copies the body inside the loop (several ms);
+            # slices keep each write short and let the loop run between them.
+            headers["Content-Length"] = str(len(data))
+            data = _slices(data)
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                headers=headers,
+                data=data,
+                timeout=client_timeout,
+                allow_redirects=False,
+            ) as answer:
+                # Read it all inside the block so the connection goes back to the pool;
+                # into a BytesIO, whose getvalue() does not copy a 14 MB answer in the loop.
+                buffer = io.BytesIO()
+                async for chunk in answer.content.iter_any():
+                    buffer.write(chunk)
+                body = buffer.getvalue()
+                return Response(status=answer.status, headers=answer.headers.items(), body=body)
+        except aiohttp.ClientError as exc:
+            raise _map(exc, request, timeout) from None
+        except asyncio.TimeoutError:
+            raise RequestTimeoutError(
+                f"{_host(request)} did not finish answering in time "
+                "(the request may have been received).",
+                request_sent=True,
+            ) from None
+        except OSError as exc:
+            raise NetworkError(
+                f"The connection to {_host(request)} failed ({type(exc).__name__}).",
+                request_sent=True,
+            ) from None
+
+    async def aclose(self) -> None:
+        """Close the sessions this transport created; a caller's session stays open."""
+        with self._lock:
+            states = list(self._sessions.values())
+            self._sessions.clear()
+        try:
+            running: Optional[asyncio.AbstractEventLoop] = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for state in states:
+            if state.session.closed or state.loop.is_closed():
+                continue
+            if state.loop is running:
+                await state.guard.aclose()
+            elif state.loop.is_running():
+                future = asyncio.run_coroutine_threadsafe(state.session.close(), state.loop)
+                await asyncio.wrap_future(future)
+
+    def __repr__(self) -> str:
+        return f"AiohttpTransport(owns_session={self._user_session is None})"
+
+
+def _host(request: Request) -> str:
+    try:
+        return urlsplit(request.url).netloc or "the server"
+    except ValueError:
+        return "the server"
+
+
+def _map(exc: aiohttp.ClientError, request: Request, timeout: Timeout) -> Exception:
+    host = _host(request)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return RequestTimeoutError(
+            f"Connecting to {host} took longer than {timeout.connect:g} s.", request_sent=False
+        )
+    if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
+        return NetworkError(
+            f"The TLS connection to {host} failed (certificate or protocol); check the API URL.",
+            code=TLS_ERROR,
+            request_sent=False,
+        )
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return NetworkError(
+            f"Could not connect to {host}: the name could not be resolved.", request_sent=False
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return NetworkError(
+            f"Could not connect to {host}: connection refused or unreachable. "
+            "Check the network and the API URL.",
+            request_sent=False,
+        )
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return RequestTimeoutError(
+            f"{host} did not answer within {timeout.read:g} s (the request may have been "
+            "received).",
+            request_sent=True,
+        )
+    if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
+        return ConfigurationError("The request URL is invalid; check the API URL.")
+    return NetworkError(
+        f"The connection to {host} failed after the request was sent ({type(exc).__name__}).",
+        request_sent=True,
+    )

@@ -1,0 +1,171 @@
+"""The ``requests`` backend of the sync client.
+
+The session is the caller's when given (used as is, never closed), else our
+own with one pool of ``max_connections`` connections that blocks rather than
+opening more, and no urllib3 retries (the client decides retries). Every
+``requests``/``urllib3`` failure becomes a :class:`NetworkError` with a
+message of our own: theirs carry the full URL, which may hold a request
+token.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+from urllib.parse import urlsplit
+
+import requests
+import requests.adapters
+import urllib3.exceptions
+
+from sharokey._core import TLS_ERROR, Request, Response
+from sharokey.config import Timeout
+from sharokey.errors import ConfigurationError, NetworkError, RequestTimeoutError
+
+__all__ = ["RequestsTransport"]
+
+_CHUNK = 256 * 1024
+
+
+class RequestsTransport:
+    """Sync transport over a ``requests.Session``; thread-safe for concurrent sends."""
+
+    def __init__(
+        self, session: Optional[requests.Session] = None, max_connections: int = 10
+    ) -> None:
+        if session is not None:
+            self._session = session
+            self._owns_session = False
+        else:
+            self._session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(
+                pool_connections=1,
+                pool_maxsize=max_connections,
+                pool_block=True,
+                max_retries=0,
+            )
+            self._session.mount("http://", adapter)
+            self._session.mount("https://", adapter)
+            self._owns_session = True
+
+    @property
+    def session(self) -> requests.Session:
+        return self._session
+
+    def send(self, request: Request, timeout: Timeout) -> Response:
+        started = time.monotonic()
+        try:
+            with self._session.request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                data=request.body,
+                timeout=(timeout.connect, timeout.read),
+                allow_redirects=False,
+                stream=True,
+            ) as answer:
+                body = _read(answer, None if timeout.total is None else started + timeout.total)
+                status, headers = answer.status_code, list(answer.headers.items())
+        except requests.RequestException as exc:
+            raise _map(exc, request, timeout) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise NetworkError(
+                f"The connection to {_host(request)} failed ({type(exc).__name__}).",
+                request_sent=True,
+            ) from None
+        if body is None:
+            raise RequestTimeoutError(
+                f"{_host(request)} did not finish answering within "
+                f"{timeout.total:g} s (the request may have been received).",
+                request_sent=True,
+            )
+        return Response(status=status, headers=headers, body=body)
+
+    def close(self) -> None:
+        """Close the session if this transport created it; a caller's session stays open."""
+        if self._owns_session:
+            self._session.close()
+
+    def __repr__(self) -> str:
+        return f"RequestsTransport(owns_session={self._owns_session})"
+
+
+def _read(answer: requests.Response, deadline: Optional[float]) -> Optional[bytes]:
+    if deadline is None:
+        return answer.content
+    parts = []
+    for chunk in answer.iter_content(_CHUNK):
+        parts.append(chunk)
+        if time.monotonic() > deadline:
+            return None
+    if time.monotonic() > deadline:
+        return None
+    return b"".join(parts)
+
+
+def _host(request: Request) -> str:
+    try:
+        return urlsplit(request.url).netloc or "the server"
+    except ValueError:
+        return "the server"
+
+
+def _reason(exc: BaseException) -> Optional[BaseException]:
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    if isinstance(inner, urllib3.exceptions.MaxRetryError):
+        return inner.reason
+    return inner
+
+
+def _map(exc: requests.RequestException, request: Request, timeout: Timeout) -> Exception:
+    host = _host(request)
+    reason = _reason(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return RequestTimeoutError(
+            f"Connecting to {host} took longer than {timeout.connect:g} s.", request_sent=False
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(
+        reason, urllib3.exceptions.ReadTimeoutError
+    ):
+        return RequestTimeoutError(
+            f"{host} did not answer within {timeout.read:g} s (the request may have been "
+            "received).",
+            request_sent=True,
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return NetworkError(
+            f"The TLS connection to {host} failed (certificate or protocol); check the API URL.",
+            code=TLS_ERROR,
+            request_sent=False,
+        )
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return NetworkError(f"Could not connect through the proxy to {host}.", request_sent=False)
+    if isinstance(
+        exc,
+        (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidHeader,
+        ),
+    ):
+        return ConfigurationError(
+            f"The request could not be built ({type(exc).__name__}); check the API URL and token."
+        )
+    if isinstance(
+        reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ClosedPoolError)
+    ):
+        what = (
+            "the name could not be resolved"
+            if isinstance(reason, urllib3.exceptions.NameResolutionError)
+            else "connection refused or unreachable"
+        )
+        return NetworkError(
+            f"Could not connect to {host}: {what}. Check the network and the API URL.",
+            request_sent=False,
+        )
+    return NetworkError(
+        f"The connection to {host} failed after the request was sent "
+        f"({type(reason or exc).__name__}).",
+        request_sent=True,
+    )
