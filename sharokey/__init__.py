@@ -31,34 +31,92 @@ from sharokey.errors import (
 )
 
 if TYPE_CHECKING:
+    from sharokey._retry import RetryPolicy
     from sharokey.async_client import AsyncSharokey
+    from sharokey.client import Sharokey
+    from sharokey.config import Timeout
+    from sharokey.models import (
+        AttachmentInfo,
+        CreatedSecret,
+        Health,
+        Pagination,
+        RequestList,
+        RequestStats,
+        RevealedSecret,
+        Secret,
+        SecretList,
+        SecretRequest,
+        SecretStats,
+    )
+    from sharokey.pagination import AsyncPage, AsyncPageRequest, SyncPage
 
 __all__ = [
+    "AsyncPage",
+    "AsyncPageRequest",
     "AsyncSharokey",
+    "AttachmentInfo",
     "AuthenticationError",
     "ConfigurationError",
+    "CreatedSecret",
     "DecryptionError",
+    "Health",
     "InvalidResponseError",
     "NetworkError",
     "NotFoundError",
     "OtpRequiredError",
+    "Pagination",
     "PermissionDeniedError",
     "ProtectionError",
     "QuotaExceededError",
     "RateLimitError",
+    "RequestList",
+    "RequestStats",
     "RequestTimeoutError",
+    "RetryPolicy",
+    "RevealedSecret",
+    "Secret",
+    "SecretList",
+    "SecretRequest",
+    "SecretStats",
     "ServerError",
+    "Sharokey",
     "SharokeyError",
     "SharokeySecurityWarning",
+    "SyncPage",
+    "Timeout",
     "ValidationError",
     "__version__",
 ]
 
-_LAZY = {"AsyncSharokey": "sharokey.async_client"}
+_MODELS = (
+    "AttachmentInfo",
+    "CreatedSecret",
+    "Health",
+    "Pagination",
+    "RequestList",
+    "RequestStats",
+    "RevealedSecret",
+    "Secret",
+    "SecretList",
+    "SecretRequest",
+    "SecretStats",
+)
+
+_LAZY = {
+    "AsyncSharokey": "sharokey.async_client",
+    "Sharokey": "sharokey.client",
+    "Timeout": "sharokey.config",
+    "RetryPolicy": "sharokey._retry",
+    "SyncPage": "sharokey.pagination",
+    "AsyncPage": "sharokey.pagination",
+    "AsyncPageRequest": "sharokey.pagination",
+    **{name: "sharokey.models" for name in _MODELS},
+}
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: the async client pulls in asyncio; sync users never pay for it.
+    # PEP 562: the clients pull in requests, cattrs, pycryptodome (and the async one
+    # asyncio and aiohttp); `import sharokey` stays quick and loads each on first use.
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'sharokey' has no attribute {name!r}")
@@ -67,3 +125,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,268 @@
+"""``AsyncSharokey``: the asyncio client.
+
+The same operations as :class:`~sharokey.Sharokey`, from the same core: this
+shell only awaits sends (with retries), sleeps with ``asyncio.sleep`` and
+runs the heavy work (reading files, sealing, decoding and decrypting large
+answers) in worker threads so the event loop keeps running. It may be built
+outside any loop and used from successive ``asyncio.run`` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any, Optional, TypeVar, Union
+
+import tenacity
+
+from sharokey._core import Offload, Operation, Send, log_attempt, make_core
+from sharokey._retry import RetryPolicy, policy_for, retry_kwargs
+from sharokey.config import Timeout, check_max_connections
+from sharokey.crypto import NonceMode
+from sharokey.errors import ConfigurationError, SharokeyError
+from sharokey.models import (
+    CreatedSecret,
+    Health,
+    RequestStats,
+    RevealedSecret,
+    Secret,
+    SecretRequest,
+    SecretStats,
+)
+from sharokey.pagination import AsyncPage, AsyncPageRequest
+from sharokey.transports import AsyncTransport
+
+__all__ = ["AsyncSharokey"]
+
+T = TypeVar("T")
+
+
+class AsyncSharokey:
+    """Asyncio Sharokey client (``aiohttp``).
+
+    Same arguments as :class:`~sharokey.Sharokey`; ``session`` is an
+    ``aiohttp.ClientSession`` used as is and never closed. Use ``async with``
+    or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        token: Optional[str] = None,
+        *,
+        api_url: Optional[str] = None,
+        timeout: Union[Timeout, float] = Timeout(connect=5, read=30),  # noqa: B008
+        max_retries: int = 2,
+        max_connections: int = 10,
+        retry_ambiguous_posts: bool = False,
+        session: Any = None,
+        transport: Optional[AsyncTransport] = None,
+        attachment_nonces: Optional[NonceMode] = None,
+        retry_policy: Optional[RetryPolicy] = None,
+    ) -> None:
+        self._core = make_core(
+            token,
+            api_url,
+            retry_ambiguous_posts=retry_ambiguous_posts,
+            attachment_nonces=attachment_nonces,
+        )
+        self._timeout = Timeout.of(timeout)
+        self._policy = policy_for(max_retries, retry_policy)
+        connections = check_max_connections(max_connections)
+        if transport is not None and session is not None:
+            raise ConfigurationError(
+                "Give either session= or transport=, not both.",
+                details={"session": ["cannot be combined with transport"]},
+            )
+        if transport is None:
+            from sharokey.transports._aiohttp import AiohttpTransport
+
+            transport = AiohttpTransport(session=session, max_connections=connections)
+            self._owns_transport = True
+        else:
+            self._owns_transport = False
+        self._transport: AsyncTransport = transport
+
+    # ----------------------------------------------------------------- the shell
+
+    async def _run(self, operation: Operation[T]) -> T:
+        """Drive one operation: await sends with retries, offload heavy work to threads."""
+        value: Any = None
+        try:
+            while True:
+                try:
+                    effect = operation.send(value)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                if isinstance(effect, Offload):
+                    value = await asyncio.to_thread(effect.fn, *effect.args)
+                    continue
+                kwargs = retry_kwargs(self._policy, effect.request, is_async=True)
+                async for attempt in tenacity.AsyncRetrying(**kwargs):
+                    with attempt:
+                        value = await self._attempt(effect, attempt.retry_state.attempt_number)
+        finally:
+            operation.close()
+
+    async def _attempt(self, send: Send, number: int) -> Any:
+        started = time.perf_counter()
+        try:
+            response = await self._transport.send(send.request, self._timeout)
+        except SharokeyError as exc:
+            log_attempt(send.request, exc.code, number, started)
+            raise
+        log_attempt(send.request, response.status, number, started)
+        if send.offload:
+            return await asyncio.to_thread(send.parse, response)
+        return send.parse(response)
+
+    # ----------------------------------------------------------------- secrets
+
+    def list_secrets(
+        self,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        page: Optional[int] = None,
+        creator: Optional[str] = None,
+        search: Optional[str] = None,
+    ) -> AsyncPageRequest[Secret]:
+        """``await`` it for the first page, or ``async for`` over every secret of every page."""
+
+        async def fetch(number: Optional[int]) -> AsyncPage[Secret]:
+            found = await self._run(self._core.list_secrets(status, limit, number, creator, search))
+            return AsyncPage(found.data, found.pagination, fetch)
+
+        return AsyncPageRequest(fetch, page)
+
+    async def create(
+        self,
+        content: str,
+        hours: int = 24,
+        views: int = 1,
+        *,
+        description: Optional[str] = None,
+        message: Optional[str] = None,
+        password: Optional[str] = None,
+        captcha: bool = False,
+        otp_email: Optional[str] = None,
+        otp_phone: Optional[str] = None,
+        ip_whitelist: Union[str, Sequence[str], None] = None,
+        geolocation: Union[str, Sequence[str], None] = None,
+        attachments: Optional[Sequence[Any]] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> CreatedSecret:
+        """Encrypt and store a secret (files are read and sealed in a worker thread)."""
+        return await self._run(
+            self._core.create(
+                content,
+                hours,
+                views,
+                description=description,
+                message=message,
+                password=password,
+                captcha=captcha,
+                otp_email=otp_email,
+                otp_phone=otp_phone,
+                ip_whitelist=ip_whitelist,
+                geolocation=geolocation,
+                attachments=attachments,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def get_details(self, slug: str) -> Secret:
+        return await self._run(self._core.get_details(slug))
+
+    async def delete(self, slug: str) -> None:
+        return await self._run(self._core.delete(slug))
+
+    async def get_stats(self) -> SecretStats:
+        return await self._run(self._core.get_stats())
+
+    async def reveal(
+        self,
+        share_url: str,
+        password: Optional[str] = None,
+        otp: Optional[str] = None,
+        captcha: Optional[str] = None,
+    ) -> RevealedSecret:
+        """Fetch and decrypt a secret from its share link (decoded and decrypted off the loop)."""
+        return await self._run(self._core.reveal(share_url, password, otp, captcha))
+
+    # ----------------------------------------------------------------- requests
+
+    async def create_request(
+        self,
+        *,
+        secret_expiration_hours: int = 24,
+        request_expiration_hours: int = 48,
+        maximum_views: int = 1,
+        message: Optional[str] = None,
+        description: Optional[str] = None,
+        email_to: Optional[str] = None,
+        email_reply: Optional[str] = None,
+        locale: Optional[str] = None,
+    ) -> SecretRequest:
+        return await self._run(
+            self._core.create_request(
+                secret_expiration_hours=secret_expiration_hours,
+                request_expiration_hours=request_expiration_hours,
+                maximum_views=maximum_views,
+                message=message,
+                description=description,
+                email_to=email_to,
+                email_reply=email_reply,
+                locale=locale,
+            )
+        )
+
+    def list_requests(
+        self,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        page: Optional[int] = None,
+        creator: Optional[str] = None,
+        search: Optional[str] = None,
+    ) -> AsyncPageRequest[SecretRequest]:
+        """``await`` it for the first page, or ``async for`` over every request of every page."""
+
+        async def fetch(number: Optional[int]) -> AsyncPage[SecretRequest]:
+            found = await self._run(
+                self._core.list_requests(status, limit, number, creator, search)
+            )
+            return AsyncPage(found.data, found.pagination, fetch)
+
+        return AsyncPageRequest(fetch, page)
+
+    async def get_request(self, token: str) -> SecretRequest:
+        return await self._run(self._core.get_request(token))
+
+    async def delete_request(self, token: str) -> None:
+        return await self._run(self._core.delete_request(token))
+
+    async def get_request_stats(self) -> RequestStats:
+        return await self._run(self._core.get_request_stats())
+
+    async def health(self) -> Health:
+        return await self._run(self._core.health())
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def api_url(self) -> str:
+        return self._core.api_url
+
+    async def aclose(self) -> None:
+        """Close the connections this client opened (a caller's session or transport stays)."""
+        if self._owns_transport:
+            await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncSharokey:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncSharokey(api_url={self._core.api_url!r})"

@@ -1,0 +1,276 @@
+"""``Sharokey``: the synchronous client.
+
+A thin shell over :mod:`sharokey._core`: it drives each operation's
+generator, sending requests through its transport with retries and calling
+offloaded work inline. It holds no per-call state, so one client can be
+shared by many threads, and it never imports asyncio, so it also works from a
+thread while an event loop runs elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, Optional, TypeVar, Union
+
+import tenacity
+
+from sharokey._core import Offload, Operation, Send, log_attempt, make_core
+from sharokey._retry import RetryPolicy, policy_for, retry_kwargs
+from sharokey.config import Timeout, check_max_connections
+from sharokey.crypto import NonceMode
+from sharokey.errors import ConfigurationError, SharokeyError
+from sharokey.models import (
+    CreatedSecret,
+    Health,
+    RequestStats,
+    RevealedSecret,
+    Secret,
+    SecretRequest,
+    SecretStats,
+)
+from sharokey.pagination import SyncPage
+from sharokey.transports import Transport
+
+__all__ = ["Sharokey"]
+
+T = TypeVar("T")
+
+
+class Sharokey:
+    """Synchronous Sharokey client (``requests``).
+
+    ``token`` falls back to ``SHAROKEY_TOKEN`` then the config file; a missing
+    one is reported by the first call that needs it. ``retry_policy`` replaces
+    ``max_retries`` and the default delays when given. Use it as a context
+    manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        token: Optional[str] = None,
+        *,
+        api_url: Optional[str] = None,
+        timeout: Union[Timeout, float] = Timeout(connect=5, read=30),  # noqa: B008
+        max_retries: int = 2,
+        max_connections: int = 10,
+        retry_ambiguous_posts: bool = False,
+        session: Any = None,
+        transport: Optional[Transport] = None,
+        attachment_nonces: Optional[NonceMode] = None,
+        retry_policy: Optional[RetryPolicy] = None,
+    ) -> None:
+        self._core = make_core(
+            token,
+            api_url,
+            retry_ambiguous_posts=retry_ambiguous_posts,
+            attachment_nonces=attachment_nonces,
+        )
+        self._timeout = Timeout.of(timeout)
+        self._policy = policy_for(max_retries, retry_policy)
+        connections = check_max_connections(max_connections)
+        if transport is not None and session is not None:
+            raise ConfigurationError(
+                "Give either session= or transport=, not both.",
+                details={"session": ["cannot be combined with transport"]},
+            )
+        if transport is None:
+            from sharokey.transports._requests import RequestsTransport
+
+            transport = RequestsTransport(session=session, max_connections=connections)
+            self._owns_transport = True
+        else:
+            self._owns_transport = False
+        self._transport: Transport = transport
+
+    # ----------------------------------------------------------------- the shell
+
+    def _run(self, operation: Operation[T]) -> T:
+        """Drive one operation: send with retries, run offloaded work inline."""
+        value: Any = None
+        try:
+            while True:
+                try:
+                    effect = operation.send(value)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                if isinstance(effect, Offload):
+                    value = effect.fn(*effect.args)
+                    continue
+                for attempt in tenacity.Retrying(**retry_kwargs(self._policy, effect.request)):
+                    with attempt:
+                        value = self._attempt(effect, attempt.retry_state.attempt_number)
+        finally:
+            operation.close()
+
+    def _attempt(self, send: Send, number: int) -> Any:
+        started = time.perf_counter()
+        try:
+            response = self._transport.send(send.request, self._timeout)
+        except SharokeyError as exc:
+            log_attempt(send.request, exc.code, number, started)
+            raise
+        log_attempt(send.request, response.status, number, started)
+        return send.parse(response)
+
+    # ----------------------------------------------------------------- secrets
+
+    def list_secrets(
+        self,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        page: Optional[int] = None,
+        creator: Optional[str] = None,
+        search: Optional[str] = None,
+    ) -> SyncPage[Secret]:
+        """The secrets, a page at a time; iterating the page walks all following pages."""
+
+        def fetch(number: Optional[int]) -> SyncPage[Secret]:
+            found = self._run(self._core.list_secrets(status, limit, number, creator, search))
+            return SyncPage(found.data, found.pagination, fetch)
+
+        return fetch(page)
+
+    def create(
+        self,
+        content: str,
+        hours: int = 24,
+        views: int = 1,
+        *,
+        description: Optional[str] = None,
+        message: Optional[str] = None,
+        password: Optional[str] = None,
+        captcha: bool = False,
+        otp_email: Optional[str] = None,
+        otp_phone: Optional[str] = None,
+        ip_whitelist: Union[str, Sequence[str], None] = None,
+        geolocation: Union[str, Sequence[str], None] = None,
+        attachments: Optional[Sequence[Any]] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> CreatedSecret:
+        """Encrypt and store a secret; ``share_url`` of the result is the link to hand out.
+
+        ``attachments``: paths, ``(name, bytes)`` pairs or binary file objects
+        (at most 10 files, 10 MiB in all).
+        """
+        return self._run(
+            self._core.create(
+                content,
+                hours,
+                views,
+                description=description,
+                message=message,
+                password=password,
+                captcha=captcha,
+                otp_email=otp_email,
+                otp_phone=otp_phone,
+                ip_whitelist=ip_whitelist,
+                geolocation=geolocation,
+                attachments=attachments,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def get_details(self, slug: str) -> Secret:
+        """A secret's metadata (never its content; counts no view)."""
+        return self._run(self._core.get_details(slug))
+
+    def delete(self, slug: str) -> None:
+        """Clear a secret's content and expire it now (its metadata stays)."""
+        return self._run(self._core.delete(slug))
+
+    def get_stats(self) -> SecretStats:
+        return self._run(self._core.get_stats())
+
+    def reveal(
+        self,
+        share_url: str,
+        password: Optional[str] = None,
+        otp: Optional[str] = None,
+        captcha: Optional[str] = None,
+    ) -> RevealedSecret:
+        """Fetch and decrypt a secret from its share link (counts one view).
+
+        Sent to this client's API URL without the token. A protected secret
+        raises ``ProtectionError``; for OTP, the first call raises
+        ``OtpRequiredError`` (a code was sent): call again with ``otp=``.
+        """
+        return self._run(self._core.reveal(share_url, password, otp, captcha))
+
+    # ----------------------------------------------------------------- requests
+
+    def create_request(
+        self,
+        *,
+        secret_expiration_hours: int = 24,
+        request_expiration_hours: int = 48,
+        maximum_views: int = 1,
+        message: Optional[str] = None,
+        description: Optional[str] = None,
+        email_to: Optional[str] = None,
+        email_reply: Optional[str] = None,
+        locale: Optional[str] = None,
+    ) -> SecretRequest:
+        """Ask someone to send you a secret (never repeated on an unknown outcome)."""
+        return self._run(
+            self._core.create_request(
+                secret_expiration_hours=secret_expiration_hours,
+                request_expiration_hours=request_expiration_hours,
+                maximum_views=maximum_views,
+                message=message,
+                description=description,
+                email_to=email_to,
+                email_reply=email_reply,
+                locale=locale,
+            )
+        )
+
+    def list_requests(
+        self,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        page: Optional[int] = None,
+        creator: Optional[str] = None,
+        search: Optional[str] = None,
+    ) -> SyncPage[SecretRequest]:
+        """The secret requests, a page at a time; iterating walks all following pages."""
+
+        def fetch(number: Optional[int]) -> SyncPage[SecretRequest]:
+            found = self._run(self._core.list_requests(status, limit, number, creator, search))
+            return SyncPage(found.data, found.pagination, fetch)
+
+        return fetch(page)
+
+    def get_request(self, token: str) -> SecretRequest:
+        return self._run(self._core.get_request(token))
+
+    def delete_request(self, token: str) -> None:
+        return self._run(self._core.delete_request(token))
+
+    def get_request_stats(self) -> RequestStats:
+        return self._run(self._core.get_request_stats())
+
+    def health(self) -> Health:
+        """The service's health answer (needs no token)."""
+        return self._run(self._core.health())
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def api_url(self) -> str:
+        return self._core.api_url
+
+    def close(self) -> None:
+        """Release the connections this client opened (a caller's session or transport stays)."""
+        if self._owns_transport:
+            self._transport.close()
+
+    def __enter__(self) -> Sharokey:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Sharokey(api_url={self._core.api_url!r})"
