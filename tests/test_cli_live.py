@@ -748,3 +748,23 @@ def test_used_up_secret_is_listed_as_expired(sk: Run) -> None:
     sk("reveal", link)
     row = next(line for line in sk("list").out.splitlines() if "gone soon" in line)
     assert row.split()[1:4] == ["expired", "1/1", "-"]
+
+
+def test_stored_timeout_applies_unless_overridden(
+    sk: Run, emu: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sharokey.client
+
+    seen: list[Any] = []
+    original = sharokey.client.Sharokey.__init__
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        seen.append(kwargs.get("timeout"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sharokey.client.Sharokey, "__init__", spy)
+    assert sk("config", "--timeout", "7").code == 0
+    assert sk("list").code == 0
+    assert sk("--token", TOKEN, "--api-url", emu.api_url, "list").code == 0
+    assert sk("list", "--timeout", "3").code == 0
+    assert seen == [7.0, 7.0, 3.0]

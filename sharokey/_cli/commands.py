@@ -18,7 +18,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
@@ -30,6 +30,7 @@ from sharokey.errors import (
     AuthenticationError,
     OtpRequiredError,
     ProtectionError,
+    SharokeyError,
     SharokeySecurityWarning,
 )
 
@@ -78,6 +79,13 @@ def make_client(args: argparse.Namespace, **options: Any) -> Sharokey:
 
     settings = config.resolve(getattr(args, "g_token", None), getattr(args, "g_api_url", None))
     timeout = getattr(args, "g_timeout", None) or settings.timeout
+    if timeout is None:
+        # resolve() skips the file when --token and --api-url said everything;
+        # a stored timeout still applies then.
+        with suppress(SharokeyError):
+            stored = config.load_config_file().get("timeout")
+            if isinstance(stored, (int, float)) and not isinstance(stored, bool) and stored > 0:
+                timeout = float(stored)
     if timeout:
         options["timeout"] = timeout
     return Sharokey(settings.token, api_url=settings.api_url, **options)
