@@ -22,6 +22,7 @@ import requests
 
 from sharokey.crypto import open_payload, seal
 from sharokey.emulator import EmulatorHandle, run_emulator
+from sharokey.emulator.store import Store
 
 pytestmark = pytest.mark.live
 
@@ -762,3 +763,23 @@ def test_access_log_shows_no_request_token_search_or_body(
     assert "hunter2-password" not in text
     assert ALPHA not in text
     assert any(re.search(r"^POST /api/v1/secrets 201 \d+\.\dms$", line) for line in lines)
+
+
+def test_an_internal_failure_is_a_500_envelope_without_details(
+    alpha: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("private detail that must not leak")
+
+    monkeypatch.setattr(Store, "secret_stats", broken)
+    caplog.set_level(logging.INFO, logger="sharokey.emulator")
+    response = alpha.call("GET", "/secrets-stats")
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert error_of(response)["code"] == "SERVER_ERROR"
+    assert "private detail" not in response.text
+    assert "Traceback" not in response.text
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "RuntimeError" in logged
+    assert "private detail" not in logged
+    assert alpha.call("GET", "/secrets").status_code == 200  # the server carries on

@@ -353,6 +353,20 @@ def test_idempotent_create_returns_the_first_answer(emu: EmulatorHandle) -> None
     assert emu.secret_count(TOKEN) == 3
 
 
+def test_a_refused_body_can_be_fixed_and_sent_again_with_the_same_key(
+    emu: EmulatorHandle,
+) -> None:
+    headers = {**auth(), "Idempotency-Key": "fix-and-retry"}
+    body = {**seal("once").payload, "maximum_views": 0}
+    refused = requests.post(f"{emu.api_url}/secrets", json=body, headers=headers, timeout=30)
+    assert refused.status_code == 422
+    fixed = requests.post(
+        f"{emu.api_url}/secrets", json={**body, "maximum_views": 1}, headers=headers, timeout=30
+    )
+    assert fixed.status_code == 201
+    assert emu.secret_count() == 1
+
+
 def test_concurrent_duplicate_creates_run_once(emu: EmulatorHandle) -> None:
     body = {**seal("once").payload, "password": "slow to hash"}
     headers = {**auth(), "Idempotency-Key": "same-everywhere"}

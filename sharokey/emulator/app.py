@@ -279,7 +279,13 @@ class _Idempotency:
                     response = await produce()
                 except ApiError as error:
                     response = error.response()
-                if response.status < 500 and isinstance(response.body, bytes):
+                # Like Stripe: an answer is kept once the request was acted on; a body
+                # refused as malformed (400/422) or a server fault may be fixed and retried.
+                if (
+                    response.status < 500
+                    and response.status not in (400, 409, 422)
+                    and isinstance(response.body, bytes)
+                ):
                     self._entries[scope] = _Stored(
                         expires=self._clock.timestamp() + IDEMPOTENCY_TTL,
                         fingerprint=fingerprint,
