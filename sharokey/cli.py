@@ -313,6 +313,7 @@ prompts for it. Write the content before --password, or use --password=PW:
   sharokey reveal "$LINK" --password              asks the password, no echo
   sharokey reveal "$LINK" --otp 123456 --output-dir ./received
   sharokey reveal "$LINK" --json > secret.json
+  printf '%s\n' "$LINK" | sharokey reveal -         the link stays out of `ps` and history
 
 Revealing counts a view: a one-view secret is gone afterwards. The content
 goes to stdout, everything else to stderr. Attachments are written into
@@ -472,7 +473,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_client_options(p, top=False)
 
     p = command("reveal")
-    p.add_argument("share_url", metavar="SHARE_URL", help="the whole link, with its #fragment")
+    p.add_argument(
+        "share_url",
+        metavar="SHARE_URL",
+        help="the whole link, with its #fragment; '-' reads it from stdin",
+    )
     p.add_argument(
         "--password",
         nargs="?",

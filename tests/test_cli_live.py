@@ -222,6 +222,13 @@ def test_content_from_stdin_dash_keeps_lines_drops_one_trailing_newline(sk: Run)
     assert revealed.out == "line one\nline two\n"
 
 
+def test_reveal_reads_the_link_from_stdin(sk: Run) -> None:
+    link = _link(sk("create", "link via stdin"))
+    revealed = sk("reveal", "-", stdin=link + "\n")
+    assert (revealed.code, revealed.out) == (0, "link via stdin")
+    assert sk("reveal", "-").code == 2
+
+
 def test_content_from_piped_stdin_without_argument(sk: Run) -> None:
     created = sk("create", "--quiet", stdin="piped secret\n")
     assert created.code == 0, created.err

@@ -395,7 +395,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     client_options: dict[str, Any] = {}
     if args.unique_nonces:
         client_options["attachment_nonces"] = "unique"
-    show_progress = total > _PROGRESS_THRESHOLD and sys.stderr.isatty() and not args.quiet
+    show_progress = total > _PROGRESS_THRESHOLD and sys.stderr.isatty()
     label = f"encrypting and uploading {total / _MIB:.1f} MiB…"
     with make_client(args, **client_options) as client:
         kwargs: dict[str, Any] = {}
@@ -482,7 +482,22 @@ def _save_attachments(
         return write_files(fallback, files, force=force)
 
 
+def _link_from_stdin() -> str:
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        if terminal.can_prompt_secret():
+            return terminal.prompt_secret("Share link (hidden): ").strip()
+        raise UsageError("'-' needs the share link on standard input")
+    link = stream.readline().strip()
+    if not link:
+        raise UsageError("no share link was read from standard input", "Pipe it in.")
+    return link
+
+
 def cmd_reveal(args: argparse.Namespace) -> int:
+    if args.share_url == "-":
+        # Keeps the link (and its key) out of shell history and the process list.
+        args.share_url = _link_from_stdin()
     chosen = args.output_dir is not None
     directory = Path(args.output_dir) if chosen else Path(".")
     if chosen:
