@@ -9,8 +9,8 @@ spends no view, and that broken links and wrong passwords are explained.
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/install-browser.sh``)
 and ``selenium``; without them the tests are skipped with the reason. Nothing is
 downloaded at run time: the driver and the browser are given by path, so
-selenium-manager is never asked. ``SHAROKEY_CHROMIUM`` and
-``SHAROKEY_CHROMEDRIVER`` point at other binaries.
+selenium-manager is never asked. ``SHAROKEY_TEST_CHROMIUM`` and
+``SHAROKEY_TEST_CHROMEDRIVER`` point at other binaries.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from sharokey.emulator import EmulatorHandle, run_emulator  # noqa: E402
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("SHAROKEY_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("SHAROKEY_CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROMIUM = os.environ.get("SHAROKEY_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("SHAROKEY_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
     "--headless=new",
     "--no-sandbox",
