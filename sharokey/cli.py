@@ -140,8 +140,8 @@ def describe_error(exc: BaseException, command: str = "") -> str:
         if isinstance(exc, AuthenticationError) and exc.code == "TOKEN_MISSING":
             hint = _TOKEN_MISSING_HINT
     elif isinstance(exc, OSError):
-        target = f" {exc.filename}" if exc.filename else ""
-        message = f"{exc.strerror or type(exc).__name__}:{target}"
+        reason = exc.strerror or type(exc).__name__
+        message = f"{reason}: {exc.filename}" if exc.filename else reason
     else:
         message = f"unexpected {type(exc).__name__}"
         hint = "Rerun with --debug to see the traceback."
@@ -158,7 +158,6 @@ def describe_error(exc: BaseException, command: str = "") -> str:
 # --------------------------------------------------------------------------- parser
 
 _CLIENT_VALUE_OPTIONS = ("--api-url", "--token", "--timeout")
-_CLIENT_FLAG_OPTIONS = ("--json", "--debug")
 _SERVER_COMMANDS = ("emulator", "demo")
 
 
