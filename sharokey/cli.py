@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import re
 import sys
 import traceback
 import warnings
 from collections.abc import Sequence
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sharokey._version import __version__
 from sharokey.errors import (
@@ -41,6 +40,9 @@ from sharokey.errors import (
     SharokeyError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    import logging
 
 __all__ = ["EXIT_CODES", "CliError", "build_parser", "exit_code_for", "main"]
 
@@ -601,6 +603,8 @@ def _run_server(name: str, before: list[str], rest: list[str]) -> int:
 def _setup_debug(enabled: bool) -> Optional[logging.Handler]:
     if not enabled:
         return None
+    import logging  # only now: ``--help`` does not pay for it
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     logger = logging.getLogger("sharokey")
@@ -611,6 +615,8 @@ def _setup_debug(enabled: bool) -> Optional[logging.Handler]:
 
 def _teardown_debug(handler: Optional[logging.Handler]) -> None:
     if handler is not None:
+        import logging
+
         logger = logging.getLogger("sharokey")
         logger.removeHandler(handler)
         logger.setLevel(logging.NOTSET)
