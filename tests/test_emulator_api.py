@@ -13,6 +13,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -326,7 +327,7 @@ def test_delete_clears_content_at_once_and_keeps_metadata(tmp_path: Path) -> Non
         # Deleting twice: the second answers 404, as for any secret that is gone.
         assert alpha.call("DELETE", f"/secrets/{slug}").status_code == 404
 
-        with sqlite3.connect(db) as conn:
+        with closing(sqlite3.connect(db)) as conn:
             content, key_a = conn.execute(
                 "SELECT content, key_a FROM secrets WHERE slug = ?", (slug,)
             ).fetchone()
@@ -342,7 +343,7 @@ def test_stored_data_is_what_was_sent_and_the_password_only_a_slow_hash(tmp_path
         body = payload(password=password)
         response = Api(emu, ALPHA).call("POST", "/secrets", json=body)
         assert response.status_code == 201
-        with sqlite3.connect(db) as conn:
+        with closing(sqlite3.connect(db)) as conn:
             row = conn.execute("SELECT content, key_a, iv, salt, password_hash FROM secrets")
             content, key_a, iv, salt, password_hash = row.fetchone()
     assert (content, key_a, iv, salt) == (body["content"], body["key"], body["iv"], body["salt"])

@@ -32,7 +32,7 @@ from aiohttp import web
 
 from sharokey._version import __version__
 from sharokey.emulator._clock import Clock
-from sharokey.emulator.faults import FaultRule, FaultSet
+from sharokey.emulator.faults import FaultRule, FaultSet, parse_fault
 from sharokey.emulator.store import Store, check_password, hash_password
 from sharokey.emulator.validation import (
     Details,
@@ -326,8 +326,6 @@ class EmulatorState:
         clock: Optional[Clock] = None,
         max_body_mib: float = 16,
     ) -> None:
-        from sharokey.emulator.faults import parse_fault
-
         self.tokens = [str(t) for t in tokens]
         self.readonly_tokens = [str(t) for t in readonly_tokens]
         if not self.tokens and not self.readonly_tokens:
@@ -340,7 +338,6 @@ class EmulatorState:
         self.country_header = country_header
         self.max_body = int(max_body_mib * 1024 * 1024)
         self.clock = clock or Clock()
-        self.store = Store(db)
         self.db = db
         self.faults = FaultSet()
         for rule in faults:
@@ -356,6 +353,8 @@ class EmulatorState:
         self._log: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         self.idempotency = _Idempotency(self.clock)
+        # Resources last: every check above may still refuse the options.
+        self.store = Store(db)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sharokey-emulator")
 
     @staticmethod
@@ -448,7 +447,7 @@ class _Api:
         if length is not None and length > self.state.max_body:
             raise web.HTTPRequestEntityTooLarge(max_size=self.state.max_body, actual_size=length)
         raw = await request.read()
-        if not raw.strip():
+        if not raw or raw.isspace():
             return None, raw
         try:
             if len(raw) > 256 * 1024:
@@ -928,8 +927,6 @@ class _Api:
         )
 
     async def control_add_fault(self, request: web.Request) -> web.Response:
-        from sharokey.emulator.faults import parse_fault
-
         self._control(request)
         body, _ = await self._body(request)
         rule = body.get("rule") if isinstance(body, dict) else None
