@@ -192,6 +192,18 @@ def test_repeated_wrong_answers_lock_the_secret_for_a_while(emu: EmulatorHandle)
     assert reveal(emu, slug, {"password": "right"}).status_code == 200
 
 
+def test_a_burst_of_parallel_guesses_meets_the_lockout(emu: EmulatorHandle) -> None:
+    slug = create(emu, password="right")
+
+    def guess(index: int) -> str:
+        return code_of(reveal(emu, slug, {"password": f"wrong-{index}"}))
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(guess, range(20)))
+    assert codes.count("INVALID_PASSWORD") == 5
+    assert codes.count("TOO_MANY_ATTEMPTS") == 15
+
+
 def test_captcha_protection(emu: EmulatorHandle) -> None:
     slug = create(emu, captcha=True)
     missing = reveal(emu, slug)

@@ -20,8 +20,9 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -236,6 +237,27 @@ class _Stored:
     headers: tuple[tuple[str, str], ...]
 
 
+class _KeyedLocks:
+    """One ``asyncio.Lock`` per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._users: dict[Hashable, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key]
+                del self._locks[key]
+
+
 class _Idempotency:
     """First answers by key, replayed for 5 minutes of clock time.
 
@@ -246,8 +268,7 @@ class _Idempotency:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._entries: dict[tuple[str, ...], _Stored] = {}
-        self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
-        self._waiting: dict[tuple[str, ...], int] = {}
+        self._locks = _KeyedLocks()
 
     async def run(
         self,
@@ -258,49 +279,41 @@ class _Idempotency:
         now = self._clock.timestamp()
         for stale in [k for k, v in self._entries.items() if v.expires <= now]:
             del self._entries[stale]
-        lock = self._locks.setdefault(scope, asyncio.Lock())
-        self._waiting[scope] = self._waiting.get(scope, 0) + 1
-        try:
-            async with lock:
-                stored = self._entries.get(scope)
-                if stored is not None and stored.expires > self._clock.timestamp():
-                    if not hmac.compare_digest(stored.fingerprint, fingerprint):
-                        raise ApiError(
-                            409,
-                            "IDEMPOTENCY_CONFLICT",
-                            "This Idempotency-Key was already used with a different request",
-                        )
-                    replay = web.Response(
-                        body=stored.body, status=stored.status, headers=dict(stored.headers)
+        async with self._locks.hold(scope):
+            stored = self._entries.get(scope)
+            if stored is not None and stored.expires > self._clock.timestamp():
+                if not hmac.compare_digest(stored.fingerprint, fingerprint):
+                    raise ApiError(
+                        409,
+                        "IDEMPOTENCY_CONFLICT",
+                        "This Idempotency-Key was already used with a different request",
                     )
-                    replay.headers["Idempotent-Replayed"] = "true"
-                    return replay
-                try:
-                    response = await produce()
-                except ApiError as error:
-                    response = error.response()
-                # Like Stripe: an answer is kept once the request was acted on; a body
-                # refused as malformed (400/422) or a server fault may be fixed and retried.
-                if (
-                    response.status < 500
-                    and response.status not in (400, 409, 422)
-                    and isinstance(response.body, bytes)
-                ):
-                    self._entries[scope] = _Stored(
-                        expires=self._clock.timestamp() + IDEMPOTENCY_TTL,
-                        fingerprint=fingerprint,
-                        status=response.status,
-                        body=response.body,
-                        headers=tuple(
-                            (k, v) for k, v in response.headers.items() if k != "Content-Length"
-                        ),
-                    )
-                return response
-        finally:
-            self._waiting[scope] -= 1
-            if self._waiting[scope] == 0:
-                del self._waiting[scope]
-                del self._locks[scope]
+                replay = web.Response(
+                    body=stored.body, status=stored.status, headers=dict(stored.headers)
+                )
+                replay.headers["Idempotent-Replayed"] = "true"
+                return replay
+            try:
+                response = await produce()
+            except ApiError as error:
+                response = error.response()
+            # Like Stripe: an answer is kept once the request was acted on; a body
+            # refused as malformed (400/422) or a server fault may be fixed and retried.
+            if (
+                response.status < 500
+                and response.status not in (400, 409, 422)
+                and isinstance(response.body, bytes)
+            ):
+                self._entries[scope] = _Stored(
+                    expires=self._clock.timestamp() + IDEMPOTENCY_TTL,
+                    fingerprint=fingerprint,
+                    status=response.status,
+                    body=response.body,
+                    headers=tuple(
+                        (k, v) for k, v in response.headers.items() if k != "Content-Length"
+                    ),
+                )
+            return response
 
 
 # --------------------------------------------------------------------------- state
@@ -353,6 +366,7 @@ class EmulatorState:
         self._log: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         self.idempotency = _Idempotency(self.clock)
+        self.reveal_gate = _KeyedLocks()
         # Resources last: every check above may still refuse the options.
         self.store = Store(db)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sharokey-emulator")
@@ -686,41 +700,47 @@ class _Api:
         info = await state.db_call(state.store.reveal_info, slug, now)
         if info is None:
             raise ApiError(404, "NOT_FOUND", NOT_FOUND_MESSAGE)
-        locked = await state.db_call(state.store.locked_until, slug, now)
-        if locked is not None:
-            raise _locked(locked - now)
-        if info["ip_whitelist"]:
-            client = _client_ip(request.remote)
-            allowed = client is not None and any(
-                client in ipaddress.ip_network(item, strict=False)
-                for item in info["ip_whitelist"].split(",")
-            )
-            if not allowed:
-                raise ApiError(403, "ACCESS_DENIED", "Access from your address is not allowed")
-        if info["geolocation"]:
-            country = request.headers.get(state.country_header, "").strip().upper()
-            if country not in info["geolocation"].split(","):
-                raise ApiError(403, "ACCESS_DENIED", "Access from your country is not allowed")
+        # One answer per secret is judged at a time, so a burst of parallel guesses
+        # meets the lockout after the fifth wrong one, not after the whole burst.
+        async with state.reveal_gate.hold(slug):
+            now = state.clock.timestamp()
+            locked = await state.db_call(state.store.locked_until, slug, now)
+            if locked is not None:
+                raise _locked(locked - now)
+            if info["ip_whitelist"]:
+                client = _client_ip(request.remote)
+                allowed = client is not None and any(
+                    client in ipaddress.ip_network(item, strict=False)
+                    for item in info["ip_whitelist"].split(",")
+                )
+                if not allowed:
+                    raise ApiError(403, "ACCESS_DENIED", "Access from your address is not allowed")
+            if info["geolocation"]:
+                country = request.headers.get(state.country_header, "").strip().upper()
+                if country not in info["geolocation"].split(","):
+                    raise ApiError(403, "ACCESS_DENIED", "Access from your country is not allowed")
 
-        protection = _protection(info)
-        if protection in ("otp_email", "otp_phone"):
-            await self._check_otp(slug, info, answers, now)
-        elif protection == "password":
-            if answers.password is None:
-                raise ApiError(401, "PASSWORD_REQUIRED", "This secret is protected by a password")
-            good = await state.db_call(check_password, answers.password, info["password_hash"])
-            if not good:
-                await self._wrong(slug, now, "INVALID_PASSWORD", "The password is incorrect")
-        elif protection == "captcha":
-            question = {"question": CAPTCHA_QUESTION}
-            if answers.captcha is None:
-                raise ApiError(
-                    401, "CAPTCHA_REQUIRED", "Solve the captcha to reveal this secret", question
-                )
-            if answers.captcha.strip() != CAPTCHA_ANSWER:
-                await self._wrong(
-                    slug, now, "INVALID_CAPTCHA", "The captcha answer is wrong", question
-                )
+            protection = _protection(info)
+            if protection in ("otp_email", "otp_phone"):
+                await self._check_otp(slug, info, answers, now)
+            elif protection == "password":
+                if answers.password is None:
+                    raise ApiError(
+                        401, "PASSWORD_REQUIRED", "This secret is protected by a password"
+                    )
+                good = await state.db_call(check_password, answers.password, info["password_hash"])
+                if not good:
+                    await self._wrong(slug, now, "INVALID_PASSWORD", "The password is incorrect")
+            elif protection == "captcha":
+                question = {"question": CAPTCHA_QUESTION}
+                if answers.captcha is None:
+                    raise ApiError(
+                        401, "CAPTCHA_REQUIRED", "Solve the captcha to reveal this secret", question
+                    )
+                if answers.captcha.strip() != CAPTCHA_ANSWER:
+                    await self._wrong(
+                        slug, now, "INVALID_CAPTCHA", "The captcha answer is wrong", question
+                    )
 
         payload = await state.db_call(state.store.consume_view, slug, state.clock.timestamp())
         if payload is None:  # another reveal took the last view meanwhile
