@@ -329,6 +329,7 @@ def decode_envelope(response: Response) -> dict[str, Any]:
             code=INVALID_JSON,
             status=status,
         )
+    problem: Optional[str] = None
     try:
         payload = json.loads(body)
     except ValueError:
@@ -338,7 +339,7 @@ def decode_envelope(response: Response) -> dict[str, Any]:
             if _looks_like_html(response)
             else "not valid JSON (the answer may have been cut short)"
         )
-    if payload is None:
+    if problem is not None:
         raise InvalidResponseError(
             f"HTTP {status} with a body that is {problem}.", code=INVALID_JSON, status=status
         )

@@ -1,0 +1,114 @@
+"""Shared, generic fixtures: a clean settings environment, retry timing under test control,
+canned API answers for the mock transports, and a live emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+from sharokey._core import Response
+from sharokey._retry import RetryPolicy
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No token or URL from the environment, and a config directory of the test's own."""
+    monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
+    monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
+    config_home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    return config_home
+
+
+class Sleeps:
+    """Records the delays a retry policy asked for, without waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def policy(sleeps: Sleeps) -> Callable[..., RetryPolicy]:
+    """Build a RetryPolicy that never waits and has no jitter (delays land in ``sleeps``)."""
+
+    def make(**overrides: Any) -> RetryPolicy:
+        options: dict[str, Any] = {
+            "sleep": sleeps.sleep,
+            "async_sleep": sleeps.async_sleep,
+            "jitter": lambda delay: delay,
+        }
+        options.update(overrides)
+        return RetryPolicy(**options)
+
+    return make
+
+
+def api_response(
+    data: Any = None,
+    status: int = 200,
+    *,
+    headers: Optional[dict[str, str]] = None,
+    **extra: Any,
+) -> Response:
+    """A success envelope as the service sends it."""
+    body = {"success": True, "message": "ok", "data": data, **extra}
+    return Response(
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        body=json.dumps(body).encode(),
+    )
+
+
+def api_error(
+    status: int,
+    code: Optional[str] = None,
+    message: str = "refused",
+    *,
+    details: Optional[dict[str, Any]] = None,
+    headers: Optional[dict[str, str]] = None,
+) -> Response:
+    """An error envelope as the service sends it."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return Response(
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        body=json.dumps({"success": False, "error": error}).encode(),
+    )
+
+
+@pytest.fixture
+def ok() -> Callable[..., Response]:
+    """``ok(data, status=200, headers=..., **extra)``: a success envelope."""
+    return api_response
+
+
+@pytest.fixture
+def fail() -> Callable[..., Response]:
+    """``fail(status, code, message, details=..., headers=...)``: an error envelope."""
+    return api_error
+
+
+@pytest.fixture
+def emulator() -> Iterator[Any]:
+    """A live emulator on loopback with one read-write token (tests using it are ``live``)."""
+    from sharokey.emulator import run_emulator
+
+    with run_emulator(tokens=["live-test-token-0001"]) as handle:
+        yield handle
