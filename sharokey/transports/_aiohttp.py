@@ -158,6 +158,10 @@ class AiohttpTransport:
         return f"AiohttpTransport(owns_session={self._user_session is None})"
 
 
+def _limit(seconds: Optional[float]) -> str:
+    return f"limit {seconds:g} s" if seconds is not None else "no limit set"
+
+
 def _host(request: Request) -> str:
     try:
         return urlsplit(request.url).netloc or "the server"
@@ -169,7 +173,7 @@ def _map(exc: aiohttp.ClientError, request: Request, timeout: Timeout) -> Except
     host = _host(request)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return RequestTimeoutError(
-            f"Connecting to {host} took longer than {timeout.connect:g} s.", request_sent=False
+            f"Connecting to {host} took too long ({_limit(timeout.connect)}).", request_sent=False
         )
     if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
         return NetworkError(
@@ -189,7 +193,7 @@ def _map(exc: aiohttp.ClientError, request: Request, timeout: Timeout) -> Except
         )
     if isinstance(exc, aiohttp.ServerTimeoutError):
         return RequestTimeoutError(
-            f"{host} did not answer within {timeout.read:g} s (the request may have been "
+            f"{host} did not answer in time ({_limit(timeout.read)}; the request may have been "
             "received).",
             request_sent=True,
         )

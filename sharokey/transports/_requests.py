@@ -60,7 +60,7 @@ class RequestsTransport:
                 request.url,
                 headers=dict(request.headers),
                 data=request.body,
-                timeout=(timeout.connect, timeout.read),
+                timeout=(timeout.connect, _read_timeout(timeout)),
                 allow_redirects=False,
                 stream=True,
             ) as answer:
@@ -75,8 +75,8 @@ class RequestsTransport:
             ) from None
         if body is None:
             raise RequestTimeoutError(
-                f"{_host(request)} did not finish answering within "
-                f"{timeout.total:g} s (the request may have been received).",
+                f"{_host(request)} did not finish answering in time "
+                f"({_limit(timeout.total)}; the request may have been received).",
                 request_sent=True,
             )
         return Response(status=status, headers=headers, body=body)
@@ -90,6 +90,15 @@ class RequestsTransport:
         return f"RequestsTransport(owns_session={self._owns_session})"
 
 
+def _read_timeout(timeout: Timeout) -> Optional[float]:
+    # requests has no overall deadline: no single wait may outlast the total either.
+    if timeout.total is None:
+        return timeout.read
+    if timeout.read is None:
+        return timeout.total
+    return min(timeout.read, timeout.total)
+
+
 def _read(answer: requests.Response, deadline: Optional[float]) -> Optional[bytes]:
     if deadline is None:
         return answer.content
@@ -101,6 +110,10 @@ def _read(answer: requests.Response, deadline: Optional[float]) -> Optional[byte
     if time.monotonic() > deadline:
         return None
     return b"".join(parts)
+
+
+def _limit(seconds: Optional[float]) -> str:
+    return f"limit {seconds:g} s" if seconds is not None else "no limit set"
 
 
 def _host(request: Request) -> str:
@@ -122,14 +135,14 @@ def _map(exc: requests.RequestException, request: Request, timeout: Timeout) -> 
     reason = _reason(exc)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return RequestTimeoutError(
-            f"Connecting to {host} took longer than {timeout.connect:g} s.", request_sent=False
+            f"Connecting to {host} took too long ({_limit(timeout.connect)}).", request_sent=False
         )
     if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(
         reason, urllib3.exceptions.ReadTimeoutError
     ):
         return RequestTimeoutError(
-            f"{host} did not answer within {timeout.read:g} s (the request may have been "
-            "received).",
+            f"{host} did not answer in time ({_limit(_read_timeout(timeout))}; "
+            "the request may have been received).",
             request_sent=True,
         )
     if isinstance(exc, requests.exceptions.SSLError):
