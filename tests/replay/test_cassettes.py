@@ -1,0 +1,81 @@
+"""The cassettes themselves: nothing secret, nothing tied to the recording host, no orphans.
+
+Reads the files as they are committed, so it also guards cassettes recorded by hand or
+against a real deployment.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from pathlib import Path
+
+import pytest
+from vcr.serializers import yamlserializer
+
+from ._support import CANARIES, CANONICAL_API_URL, REDACTED
+
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
+HERE = Path(__file__).resolve().parent
+
+FILES = sorted(CASSETTES.glob("*/*.yaml"))
+
+
+def _canaries() -> list[str]:
+    found = list(CANARIES)
+    token = os.environ.get("SHAROKEY_TOKEN")
+    if token:  # recorded against a real deployment with this token: it must not be there
+        found.append(token)
+    return found
+
+
+def test_there_are_cassettes_for_every_replay_module() -> None:
+    modules = {path.stem for path in HERE.glob("test_*.py")} - {"test_cassettes"}
+    assert modules, "no replay test modules found"
+    assert modules <= {path.name for path in CASSETTES.iterdir() if path.is_dir()}
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.name}" for p in FILES])
+def test_no_secret_reaches_a_cassette(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    leaked = [canary for canary in _canaries() if canary in text]
+    assert leaked == [], f"{len(leaked)} test secret(s) written to {path.name}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.name}" for p in FILES])
+def test_requests_are_canonical_and_headers_redacted(path: Path) -> None:
+    cassette = yamlserializer.deserialize(path.read_text(encoding="utf-8"))
+    interactions = cassette["interactions"]
+    assert interactions, f"{path.name} holds no interaction"
+    for interaction in interactions:
+        request = interaction["request"]
+        assert request["uri"].startswith(CANONICAL_API_URL + "/")
+        headers = {name.lower(): values for name, values in request["headers"].items()}
+        assert headers.get("authorization", [f"Bearer {REDACTED}"]) == [f"Bearer {REDACTED}"]
+        assert headers.get("idempotency-key", [REDACTED]) == [REDACTED]
+        assert "cookie" not in headers
+        response_headers = {name.lower() for name in interaction["response"]["headers"]}
+        assert "set-cookie" not in response_headers
+    # The emulator's port (or any loopback address) never reaches a cassette.
+    assert re.search(r"127\.0\.0\.1|localhost|\[::1\]", path.read_text(encoding="utf-8")) is None
+
+
+def _test_names(module: Path) -> set[str]:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.name.startswith("test_")
+    }
+
+
+def test_every_cassette_belongs_to_a_test() -> None:
+    orphans = []
+    for path in FILES:
+        module = HERE / f"{path.parent.name}.py"
+        name = path.stem.partition("[")[0]
+        if not module.exists() or name not in _test_names(module):
+            orphans.append(f"{path.parent.name}/{path.name}")
+    assert orphans == [], f"cassettes without a test (delete them): {orphans}"
