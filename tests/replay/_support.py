@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import inspect
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Callable, Optional, Union
 
 import attrs
@@ -198,6 +198,19 @@ class Api:
             self.client.close()
 
 
-def fields_of(value: Any) -> Mapping[str, Any]:
-    """An attrs model as a dict (for comparing two answers about the same thing)."""
-    return attrs.asdict(value, recurse=False)
+class Tidy:
+    """What a test made and wants gone afterwards (so a real deployment's listings hold only
+    the current run's items); deleting something already gone is fine."""
+
+    def __init__(self) -> None:
+        self.slugs: list[str] = []
+        self.tokens: list[str] = []
+
+    def secret(self, slug: str) -> str:
+        self.slugs.append(slug)
+        return slug
+
+    def request(self, token: str) -> str:
+        self.tokens.append(token)
+        return token
+
