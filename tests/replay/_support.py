@@ -213,4 +213,3 @@ class Tidy:
     def request(self, token: str) -> str:
         self.tokens.append(token)
         return token
-

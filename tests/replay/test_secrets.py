@@ -57,6 +57,19 @@ async def test_create_gives_a_share_link_and_details_show_the_metadata(
     assert details.share_url is None or KEY_B not in details.share_url
 
 
+async def test_metadata_beyond_ascii_survives_both_transports(api: Api, tidy: Tidy) -> None:
+    # The answer is raw UTF-8: the SDK decodes the bytes itself (aiohttp's replayed text()
+    # would ignore the charset), so both clients read the same characters.
+    description = "résumé — clé « été » ✓ 🔐 日本"
+    created = await api.create(PLAINTEXT, hours=1, views=1, description=description)
+    tidy.secret(created.slug)
+    assert created.description == description
+    details = await api.get_details(created.slug)
+    assert details.description == description
+    listed = await api.walk("list_secrets", status="active", search="résumé — clé")
+    assert [secret.description for secret in listed] == [description]
+
+
 async def test_details_never_count_a_view(api: Api, tidy: Tidy) -> None:
     created = await api.create(PLAINTEXT, hours=1, views=1, password=PASSWORD)
     tidy.secret(created.slug)
