@@ -54,6 +54,15 @@ REMOTE = bool(REMOTE_URL and REMOTE_TOKEN)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if RECORDING:
+        import vcr
+
+        if int(vcr.__version__.split(".")[0]) < 8:
+            # vcrpy 7 drains an aiohttp answer while recording it: the client then reads an
+            # empty body. Replaying works there; recording does not.
+            raise pytest.UsageError(
+                f"SHAROKEY_RECORD needs vcrpy 8 or newer (Python 3.10+), not {vcr.__version__}."
+            )
     config.addinivalue_line(
         "markers",
         "needs_emulator(reason, **options): recorded against the emulator only (skipped when "
@@ -63,6 +72,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_matcher("body_fields", body_fields)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The checks of the cassette files run after the tests that (re)write them.
+    checks = Path(__file__).with_name("test_cassettes.py")
+    last = [item for item in items if item.path == checks]
+    if last:
+        items[:] = [item for item in items if item.path != checks] + last
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,4 +1,5 @@
-"""The cassettes themselves: nothing secret, nothing tied to the recording host, no orphans.
+"""The cassettes themselves: nothing secret, nothing tied to the recording host, no orphans;
+and the scrubbers that keep them so.
 
 Reads the files as they are committed, so it also guards cassettes recorded by hand or
 against a real deployment.
@@ -7,6 +8,7 @@ against a real deployment.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -16,7 +18,16 @@ from typing import Any
 import pytest
 from vcr.serializers import yamlserializer
 
-from ._support import CANARIES, CANONICAL_API_URL, REDACTED
+from ._support import (
+    CANARIES,
+    CANONICAL_API_URL,
+    CANONICAL_ORIGIN,
+    PASSWORD,
+    REDACTED,
+    TOKEN,
+    scrub_request,
+    scrub_response,
+)
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 HERE = Path(__file__).resolve().parent
@@ -98,3 +109,44 @@ def test_every_cassette_belongs_to_a_test() -> None:
         if not module.exists() or name not in _test_names(module):
             orphans.append(f"{path.parent.name}/{path.name}")
     assert orphans == [], f"cassettes without a test (delete them): {orphans}"
+
+
+# --------------------------------------------------------------------------- the scrubbers
+
+
+def test_a_recorded_request_is_made_canonical_and_loses_its_password() -> None:
+    from vcr.request import Request
+
+    body = f'{{"content":"abc","password":"{PASSWORD}","note":"{TOKEN}"}}'
+    recorded = Request(
+        "POST", "http://127.0.0.1:45678/api/v1/secrets/AB12CD34/reveal?x=1", body, {}
+    )
+    once = scrub_request(recorded, api_url="http://127.0.0.1:45678/api/v1", secrets=(TOKEN,))
+    assert once.uri == f"{CANONICAL_API_URL}/secrets/AB12CD34/reveal?x=1"
+    assert json.loads(once.body) == {"content": "abc", "password": REDACTED, "note": REDACTED}
+    # vcrpy scrubs again when it loads and when it matches: nothing moves the second time.
+    twice = scrub_request(once, api_url=CANONICAL_API_URL, secrets=(TOKEN,))
+    assert (twice.uri, twice.body) == (once.uri, once.body)
+
+
+def test_a_recorded_answer_points_at_the_canonical_host() -> None:
+    origin = "https://api.example.org:8443"
+    body = (
+        f'{{"access_url":"{origin}/s/AB12","request_url":"https:\\/\\/api.example.org:8443'
+        f'\\/r\\/T0K3N","echo":"{TOKEN}"}}'
+    ).encode()
+    answer = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Content-Length": [str(len(body))], "Set-Cookie": ["session=abc"]},
+        "body": {"string": body},
+    }
+    once = scrub_response(answer, origin=origin, secrets=(TOKEN,))
+    scrubbed = once["body"]["string"]
+    assert json.loads(scrubbed) == {
+        "access_url": f"{CANONICAL_ORIGIN}/s/AB12",
+        "request_url": f"{CANONICAL_ORIGIN}/r/T0K3N",
+        "echo": REDACTED,
+    }
+    assert once["headers"] == {"Content-Length": [str(len(scrubbed))]}
+    twice = scrub_response(once, origin=CANONICAL_ORIGIN, secrets=(TOKEN,))
+    assert twice["body"]["string"] == scrubbed
