@@ -161,6 +161,7 @@ def sample_env(tmp_path: Path) -> Iterator[dict[str, str]]:
             XDG_CONFIG_HOME=str(tmp_path / "xdg"),
             PYTHONPATH=pythonpath,
             PYTHONDONTWRITEBYTECODE="1",
+            PYTHONWARNINGS="default::ResourceWarning",  # leaked sockets and files show
             NO_PROXY=no_proxy,
             no_proxy=no_proxy,
             COLUMNS="100",
@@ -191,6 +192,8 @@ def _report(what: str, done: subprocess.CompletedProcess[str]) -> str:
 
 
 _DEFINES_TESTS = re.compile(r"^(async )?def test_", re.MULTILINE)
+# What a sample that cleans up after itself never leaves on stderr.
+_NOISE = ("Unclosed", "Event loop is closed", "ResourceWarning", "Traceback")
 
 
 @pytest.mark.live
@@ -213,6 +216,8 @@ def test_python_sample_runs(block: Block, sample_env: dict[str, str], tmp_path: 
 
     assert done.returncode == 0, _report(block.id, done)
     assert CANARY_TOKEN not in done.stdout + done.stderr, f"{block.id} printed the token"
+    noise = [word for word in _NOISE if word in done.stderr]
+    assert not noise, _report(f"{block.id} left {noise} on stderr;", done)
 
 
 # The commands a page may show that are safe to run against an emulator, from a
