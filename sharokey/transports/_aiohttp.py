@@ -88,6 +88,10 @@ class AiohttpTransport:
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections)
             )
+            # aiohttp silently resends a GET/DELETE once when a connection drops; the
+            # client's retry policy is the one place that decides (and counts) repeats.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
             guard = _close_at_shutdown(session)
             self._sessions[loop] = _LoopSession(loop, session, guard)
         # Runs to the first yield without suspending: registers the guard with this loop.
