@@ -81,6 +81,8 @@ class CreatedSecret(Secret):
     in ``repr``.
     """
 
+    share_url: str = attrs.field(repr=False)
+
 
 @attrs.frozen(kw_only=True)
 class Pagination:
