@@ -1,0 +1,76 @@
+"""The raw floors: the least any client must do to create a secret, with nothing else.
+
+The same PBKDF2 and AES-GCM as the SDK (pycryptodome), base64, a compact
+JSON body with the same fields, and the same request headers (including an
+``Idempotency-Key``, so the emulator does the same work for the floor as for
+the SDK and the difference measured is the client's own). No validation, no
+models, no retries, no response parsing beyond the status.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import string
+import uuid
+from collections.abc import Sequence
+
+from Crypto.Cipher import AES
+from Crypto.Hash import SHA256
+from Crypto.Protocol.KDF import PBKDF2
+
+__all__ = ["create_body", "get_headers", "post_headers"]
+
+_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits
+_USER_AGENT = "sharokey-bench-floor/1.0"
+
+
+def get_headers(token: str) -> dict[str, str]:
+    return {
+        "Accept": "application/json",
+        "User-Agent": _USER_AGENT,
+        "Authorization": f"Bearer {token}",
+    }
+
+
+def post_headers(token: str) -> dict[str, str]:
+    headers = get_headers(token)
+    headers["Content-Type"] = "application/json"
+    headers["Idempotency-Key"] = str(uuid.uuid4())
+    return headers
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.b64encode(data)
+
+
+def create_body(content: str, files: Sequence[tuple[str, bytes]] = ()) -> bytes:
+    """The create body: key, PBKDF2, AES-GCM (files share the content's nonce), base64."""
+    key = "".join(secrets.choice(_ALPHABET) for _ in range(32))
+    salt = secrets.token_bytes(16)
+    iv = secrets.token_bytes(12)
+    aes_key = PBKDF2(key.encode("utf-8"), salt, dkLen=32, count=10_000, hmac_hash_module=SHA256)
+    sealed, tag = AES.new(aes_key, AES.MODE_GCM, nonce=iv).encrypt_and_digest(
+        content.encode("utf-8")
+    )
+    fields: dict[str, object] = {
+        "iv": _b64(iv).decode(),
+        "salt": _b64(salt).decode(),
+        "key": key[:8],
+        "expiration_hours": 24,
+        "maximum_views": 1,
+        "content": _b64(sealed + tag).decode(),
+    }
+    if not files:
+        return json.dumps(fields, separators=(",", ":")).encode()
+    fields["attachments_total_size"] = sum(len(data) for _, data in files)
+    parts = [json.dumps(fields, separators=(",", ":"))[:-1].encode(), b',"attachments":[']
+    for index, (name, data) in enumerate(files):
+        sealed, tag = AES.new(aes_key, AES.MODE_GCM, nonce=iv).encrypt_and_digest(data)
+        meta = json.dumps({"name": name, "size": len(data)}, separators=(",", ":"))[:-1]
+        parts.append((b"," if index else b"") + meta.encode() + b',"data":"')
+        parts.append(_b64(sealed + tag))
+        parts.append(b'"}')
+    parts.append(b"]}")
+    return b"".join(parts)

@@ -1,0 +1,152 @@
+"""Scenario 3: ``get_details`` of one secret, one call after another.
+
+Contenders: ``Sharokey``, ``AsyncSharokey``, the official SDK 1.0.0's
+``get`` and the raw floor: a bare ``requests`` GET on a keep-alive session
+that reads the body and checks the status, nothing else. ``AsyncSharokey`` is
+judged against the same bare GET with ``aiohttp``, its like-for-like floor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import requests
+
+from benchmarks import _floor
+from benchmarks._common import (
+    CONTENT,
+    WARMUP,
+    Check,
+    Contender,
+    Metrics,
+    ProbeError,
+    Scenario,
+    Settings,
+    run_probe,
+    summarize,
+    timed_calls,
+    timed_calls_async,
+)
+
+__all__ = ["build"]
+
+#: The like-for-like floor of the async client: one bare aiohttp GET on a keep-alive session.
+AIOHTTP_FLOOR = "raw floor (aiohttp GET)"
+
+
+def _make_secret(settings: Settings) -> str:
+    with requests.Session() as session:
+        answer = session.post(
+            settings.api_url + "/secrets",
+            data=_floor.create_body(CONTENT),
+            headers=_floor.post_headers(settings.token),
+        )
+        if answer.status_code != 201:
+            raise ProbeError(f"could not create the secret to read: HTTP {answer.status_code}")
+        slug: str = answer.json()["data"]["slug"]
+        return slug
+
+
+def build(settings: Settings) -> Scenario:
+    n = settings.scale(200, 5)
+    warmup = settings.scale(WARMUP, 1)
+    slug = _make_secret(settings)
+    floor_name = "raw floor (requests GET)"
+
+    def sync_round() -> Metrics:
+        from sharokey import Sharokey
+
+        with Sharokey(settings.token, api_url=settings.api_url) as client:
+            return timed_calls(lambda: client.get_details(slug), n, warmup)
+
+    def async_round() -> Metrics:
+        from sharokey import AsyncSharokey
+
+        async def run() -> Metrics:
+            async with AsyncSharokey(settings.token, api_url=settings.api_url) as client:
+                return await timed_calls_async(lambda: client.get_details(slug), n, warmup)
+
+        return asyncio.run(run())
+
+    def floor_round() -> Metrics:
+        url = f"{settings.api_url}/secrets/{slug}"
+        headers = _floor.get_headers(settings.token)
+        with requests.Session() as session:
+
+            def get() -> None:
+                answer = session.get(url, headers=headers)
+                if answer.status_code != 200:
+                    raise ProbeError(f"floor get: HTTP {answer.status_code}")
+
+            return timed_calls(get, n, warmup)
+
+    def aiohttp_floor_round() -> Metrics:
+        import aiohttp
+
+        url = f"{settings.api_url}/secrets/{slug}"
+        headers = _floor.get_headers(settings.token)
+
+        async def run() -> Metrics:
+            async with aiohttp.ClientSession() as session:
+
+                async def get() -> None:
+                    async with session.get(url, headers=headers) as answer:
+                        await answer.read()
+                        if answer.status != 200:
+                            raise ProbeError(f"floor get: HTTP {answer.status}")
+
+                return await timed_calls_async(get, n, warmup)
+
+        return asyncio.run(run())
+
+    contenders = [
+        Contender(floor_name, "floor", floor_round),
+        Contender(AIOHTTP_FLOOR, "floor", aiohttp_floor_round),
+        Contender("Sharokey", "ours", sync_round),
+        Contender("AsyncSharokey", "ours", async_round),
+    ]
+    python = settings.official_python
+    if python is not None:
+
+        def official_round() -> Metrics:
+            answer = run_probe(
+                {
+                    "mode": "gets",
+                    "api_url": settings.api_url,
+                    "token": settings.token,
+                    "slug": slug,
+                    "n": n,
+                    "warmup": warmup,
+                },
+                python=python,
+                ours=False,
+                cwd=settings.workdir,
+            )
+            return summarize(answer["latencies"], answer["cpu"])
+
+        contenders.append(Contender("official SDK 1.0.0", "official", official_round))
+
+    return Scenario(
+        key="get_details",
+        title=f"Sequential get_details ({n} per round)",
+        metrics={"ms": "ms per call (median)", "cpu_ms": "client CPU ms per call"},
+        contenders=contenders,
+        checks=[
+            Check("Sharokey get_details", "Sharokey", "ms", 1.2, against=floor_name),
+            Check(
+                "AsyncSharokey get_details (vs requests floor, as briefed)",
+                "AsyncSharokey",
+                "ms",
+                1.2,
+                against=floor_name,
+            ),
+            Check(
+                "AsyncSharokey get_details (vs aiohttp floor, like for like)",
+                "AsyncSharokey",
+                "ms",
+                1.2,
+                against=AIOHTTP_FLOOR,
+            ),
+        ],
+        official={"Sharokey": "official SDK 1.0.0", "AsyncSharokey": "official SDK 1.0.0"},
+    )

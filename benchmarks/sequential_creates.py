@@ -1,0 +1,142 @@
+"""Scenario 1: creates one after another, each contender on its own keep-alive connection.
+
+Contenders: ``Sharokey``, ``AsyncSharokey``, the official SDK 1.0.0 (in its
+own interpreter, timing its own loop) and the raw floor (the same PBKDF2 and
+AES-GCM, one ``requests.Session.post`` of the same body). ``AsyncSharokey`` is
+judged against the same floor posting with one ``aiohttp.ClientSession``
+instead: aiohttp is quicker per call than requests here, so the requests floor
+would hide the async client's own overhead. The headline is the median wall
+time of one create within a round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import requests
+
+from benchmarks import _floor
+from benchmarks._common import (
+    CONTENT,
+    WARMUP,
+    Check,
+    Contender,
+    Metrics,
+    ProbeError,
+    Scenario,
+    Settings,
+    run_probe,
+    summarize,
+    timed_calls,
+    timed_calls_async,
+)
+
+__all__ = ["build"]
+
+REQUESTS_FLOOR = "raw floor (requests)"
+#: The like-for-like floor of the async client (aiohttp is quicker per call than requests).
+AIOHTTP_FLOOR = "raw floor (aiohttp)"
+
+
+def build(settings: Settings) -> Scenario:
+    n = settings.scale(50, 3)
+    warmup = settings.scale(WARMUP, 1)
+
+    def sync_round() -> Metrics:
+        from sharokey import Sharokey
+
+        with Sharokey(settings.token, api_url=settings.api_url) as client:
+            return timed_calls(lambda: client.create(CONTENT), n, warmup)
+
+    def async_round() -> Metrics:
+        from sharokey import AsyncSharokey
+
+        async def run() -> Metrics:
+            async with AsyncSharokey(settings.token, api_url=settings.api_url) as client:
+                return await timed_calls_async(lambda: client.create(CONTENT), n, warmup)
+
+        return asyncio.run(run())
+
+    def floor_round() -> Metrics:
+        url = settings.api_url + "/secrets"
+        with requests.Session() as session:
+
+            def create() -> None:
+                body = _floor.create_body(CONTENT)
+                answer = session.post(url, data=body, headers=_floor.post_headers(settings.token))
+                if answer.status_code != 201:
+                    raise ProbeError(f"floor create: HTTP {answer.status_code}")
+
+            return timed_calls(create, n, warmup)
+
+    def aiohttp_floor_round() -> Metrics:
+        import aiohttp
+
+        url = settings.api_url + "/secrets"
+
+        async def run() -> Metrics:
+            async with aiohttp.ClientSession() as session:
+
+                async def create() -> None:
+                    body = _floor.create_body(CONTENT)
+                    headers = _floor.post_headers(settings.token)
+                    async with session.post(url, data=body, headers=headers) as answer:
+                        await answer.read()
+                        if answer.status != 201:
+                            raise ProbeError(f"floor create: HTTP {answer.status}")
+
+                return await timed_calls_async(create, n, warmup)
+
+        return asyncio.run(run())
+
+    contenders = [
+        Contender(REQUESTS_FLOOR, "floor", floor_round),
+        Contender(AIOHTTP_FLOOR, "floor", aiohttp_floor_round),
+        Contender("Sharokey", "ours", sync_round),
+        Contender("AsyncSharokey", "ours", async_round),
+    ]
+    python = settings.official_python
+    if python is not None:
+
+        def official_round() -> Metrics:
+            answer = run_probe(
+                {
+                    "mode": "creates",
+                    "api_url": settings.api_url,
+                    "token": settings.token,
+                    "content": CONTENT,
+                    "n": n,
+                    "warmup": warmup,
+                },
+                python=python,
+                ours=False,
+                cwd=settings.workdir,
+            )
+            return summarize(answer["latencies"], answer["cpu"])
+
+        contenders.append(Contender("official SDK 1.0.0", "official", official_round))
+
+    return Scenario(
+        key="sequential_creates",
+        title=f"Sequential creates ({n} per round)",
+        metrics={"ms": "ms per create (median)", "cpu_ms": "client CPU ms per create"},
+        contenders=contenders,
+        checks=[
+            Check("Sharokey create", "Sharokey", "ms", 1.2, against=REQUESTS_FLOOR),
+            Check(
+                "AsyncSharokey create (vs requests floor, as briefed)",
+                "AsyncSharokey",
+                "ms",
+                1.2,
+                against=REQUESTS_FLOOR,
+            ),
+            Check(
+                "AsyncSharokey create (vs aiohttp floor, like for like)",
+                "AsyncSharokey",
+                "ms",
+                1.2,
+                against=AIOHTTP_FLOOR,
+            ),
+        ],
+        official={"Sharokey": "official SDK 1.0.0", "AsyncSharokey": "official SDK 1.0.0"},
+    )
