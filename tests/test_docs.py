@@ -48,12 +48,7 @@ CANARY_TOKEN = "docsCANARY" + secrets.token_hex(12)
 # piece of the broken block's text and the reason; the runnable replacement
 # was handed to the page's owner. Strict: once the text is fixed the entry no
 # longer matches; if the block starts passing unchanged, the xfail fails.
-KNOWN_BROKEN: dict[str, str] = {
-    'Sharokey(token="...")': "README: the placeholder token overrides SHAROKEY_TOKEN",
-    "my_aiohttp_session": "README: an undefined session and `async with` outside a coroutine",
-    'import seal\n\nseal("see attached"': "security.md: `data` is never defined",
-    "...  # your code retries": "emulator.md: the second test asserts a secret nobody created",
-}
+KNOWN_BROKEN: dict[str, str] = {}
 
 
 def _pages() -> list[Path]:
