@@ -16,11 +16,10 @@ from typing import Any, Optional, TypeVar, Union
 
 import tenacity
 
-from sharokey._core import Offload, Operation, Send, log_attempt, make_core
-from sharokey._retry import RetryPolicy, policy_for, retry_kwargs
-from sharokey.config import Timeout, check_max_connections
-from sharokey.crypto import NonceMode
-from sharokey.errors import ConfigurationError, SharokeyError
+from sharokey._core import Offload, Operation, Send, log_attempt
+from sharokey._retry import retry_kwargs
+from sharokey._shell import ClientShell
+from sharokey.errors import SharokeyError
 from sharokey.models import (
     CreatedSecret,
     Health,
@@ -38,7 +37,7 @@ __all__ = ["AsyncSharokey"]
 T = TypeVar("T")
 
 
-class AsyncSharokey:
+class AsyncSharokey(ClientShell[AsyncTransport]):
     """Asyncio Sharokey client (``aiohttp``).
 
     Same arguments as :class:`~sharokey.Sharokey`; ``session`` is an
@@ -46,42 +45,10 @@ class AsyncSharokey:
     or call :meth:`aclose`.
     """
 
-    def __init__(
-        self,
-        token: Optional[str] = None,
-        *,
-        api_url: Optional[str] = None,
-        timeout: Union[Timeout, float] = Timeout(connect=5, read=30),  # noqa: B008
-        max_retries: int = 2,
-        max_connections: int = 10,
-        retry_ambiguous_posts: bool = False,
-        session: Any = None,
-        transport: Optional[AsyncTransport] = None,
-        attachment_nonces: Optional[NonceMode] = None,
-        retry_policy: Optional[RetryPolicy] = None,
-    ) -> None:
-        self._core = make_core(
-            token,
-            api_url,
-            retry_ambiguous_posts=retry_ambiguous_posts,
-            attachment_nonces=attachment_nonces,
-        )
-        self._timeout = Timeout.of(timeout)
-        self._policy = policy_for(max_retries, retry_policy)
-        connections = check_max_connections(max_connections)
-        if transport is not None and session is not None:
-            raise ConfigurationError(
-                "Give either session= or transport=, not both.",
-                details={"session": ["cannot be combined with transport"]},
-            )
-        if transport is None:
-            from sharokey.transports._aiohttp import AiohttpTransport
+    def _default_transport(self, session: Any, max_connections: int) -> AsyncTransport:
+        from sharokey.transports._aiohttp import AiohttpTransport
 
-            transport = AiohttpTransport(session=session, max_connections=connections)
-            self._owns_transport = True
-        else:
-            self._owns_transport = False
-        self._transport: AsyncTransport = transport
+        return AiohttpTransport(session=session, max_connections=max_connections)
 
     # ----------------------------------------------------------------- the shell
 
@@ -249,10 +216,6 @@ class AsyncSharokey:
 
     # ----------------------------------------------------------------- lifecycle
 
-    @property
-    def api_url(self) -> str:
-        return self._core.api_url
-
     async def aclose(self) -> None:
         """Close the connections this client opened (a caller's session or transport stays)."""
         if self._owns_transport:
@@ -263,6 +226,3 @@ class AsyncSharokey:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"AsyncSharokey(api_url={self._core.api_url!r})"

@@ -15,11 +15,10 @@ from typing import Any, Optional, TypeVar, Union
 
 import tenacity
 
-from sharokey._core import Offload, Operation, Send, log_attempt, make_core
-from sharokey._retry import RetryPolicy, policy_for, retry_kwargs
-from sharokey.config import Timeout, check_max_connections
-from sharokey.crypto import NonceMode
-from sharokey.errors import ConfigurationError, SharokeyError
+from sharokey._core import Offload, Operation, Send, log_attempt
+from sharokey._retry import retry_kwargs
+from sharokey._shell import ClientShell
+from sharokey.errors import SharokeyError
 from sharokey.models import (
     CreatedSecret,
     Health,
@@ -37,51 +36,17 @@ __all__ = ["Sharokey"]
 T = TypeVar("T")
 
 
-class Sharokey:
-    """Synchronous Sharokey client (``requests``).
+class Sharokey(ClientShell[Transport]):
+    """Synchronous Sharokey client (``requests``); arguments as :class:`ClientShell`.
 
-    ``token`` falls back to ``SHAROKEY_TOKEN`` then the config file; a missing
-    one is reported by the first call that needs it. ``retry_policy`` replaces
-    ``max_retries`` and the default delays when given. Use it as a context
-    manager, or call :meth:`close`.
+    Safe to share between threads. Use it as a context manager, or call
+    :meth:`close`.
     """
 
-    def __init__(
-        self,
-        token: Optional[str] = None,
-        *,
-        api_url: Optional[str] = None,
-        timeout: Union[Timeout, float] = Timeout(connect=5, read=30),  # noqa: B008
-        max_retries: int = 2,
-        max_connections: int = 10,
-        retry_ambiguous_posts: bool = False,
-        session: Any = None,
-        transport: Optional[Transport] = None,
-        attachment_nonces: Optional[NonceMode] = None,
-        retry_policy: Optional[RetryPolicy] = None,
-    ) -> None:
-        self._core = make_core(
-            token,
-            api_url,
-            retry_ambiguous_posts=retry_ambiguous_posts,
-            attachment_nonces=attachment_nonces,
-        )
-        self._timeout = Timeout.of(timeout)
-        self._policy = policy_for(max_retries, retry_policy)
-        connections = check_max_connections(max_connections)
-        if transport is not None and session is not None:
-            raise ConfigurationError(
-                "Give either session= or transport=, not both.",
-                details={"session": ["cannot be combined with transport"]},
-            )
-        if transport is None:
-            from sharokey.transports._requests import RequestsTransport
+    def _default_transport(self, session: Any, max_connections: int) -> Transport:
+        from sharokey.transports._requests import RequestsTransport
 
-            transport = RequestsTransport(session=session, max_connections=connections)
-            self._owns_transport = True
-        else:
-            self._owns_transport = False
-        self._transport: Transport = transport
+        return RequestsTransport(session=session, max_connections=max_connections)
 
     # ----------------------------------------------------------------- the shell
 
@@ -257,10 +222,6 @@ class Sharokey:
 
     # ----------------------------------------------------------------- lifecycle
 
-    @property
-    def api_url(self) -> str:
-        return self._core.api_url
-
     def close(self) -> None:
         """Release the connections this client opened (a caller's session or transport stays)."""
         if self._owns_transport:
@@ -271,6 +232,3 @@ class Sharokey:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"Sharokey(api_url={self._core.api_url!r})"
