@@ -195,11 +195,11 @@ def test_a_callers_requests_session_is_used_and_stays_usable(emu: EmulatorHandle
     try:
         with sharokey.Sharokey(TOKEN, api_url=emu.api_url, session=session) as client:
             created = client.create("through the caller's session")
-            assert created.share_url is not None
             assert client.reveal(created.share_url).content == "through the caller's session"
         assert len(answered) == 2  # both calls went through it
+        # The client is closed; the caller's session is not: its pooled connection stays.
+        assert open_connections(_port(emu)) == 1
 
-        # The client is closed; the caller's session is not.
         assert session.get(f"{emu.api_url}/health", timeout=5).status_code == 200
         with sharokey.Sharokey(TOKEN, api_url=emu.api_url, session=session) as again:
             assert again.get_details(created.slug).slug == created.slug
@@ -219,12 +219,13 @@ async def test_a_callers_aiohttp_session_is_used_and_stays_usable(emu: EmulatorH
     async with aiohttp.ClientSession(trace_configs=[tracing]) as session:
         async with sharokey.AsyncSharokey(TOKEN, api_url=emu.api_url, session=session) as client:
             created = await client.create("through the caller's session")
-            assert created.share_url is not None
             revealed = await client.reveal(created.share_url)
             assert revealed.content == "through the caller's session"
         assert sent == ["POST", "POST"]  # both calls went through it
-
+        # The client is closed; the caller's session is not: its pooled connection stays.
         assert not session.closed
+        assert open_connections(_port(emu)) == 1
+
         async with session.get(f"{emu.api_url}/health") as answer:
             assert answer.status == 200
         async with sharokey.AsyncSharokey(TOKEN, api_url=emu.api_url, session=session) as again:

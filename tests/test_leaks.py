@@ -103,11 +103,6 @@ def hidden_texts(error: BaseException) -> Iterator[str]:
         pending.extend([current.__cause__, current.__context__])
 
 
-def _link_of(created: sharokey.CreatedSecret) -> str:
-    assert created.share_url is not None  # typed Optional on the shared Secret base
-    return created.share_url
-
-
 def _closed_url() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -358,7 +353,14 @@ def sk(
     # The command keeps its retries, minus the waiting (refused ports are retried).
     from sharokey import client as client_module
 
-    monkeypatch.setattr(client_module, "policy_for", lambda retries, given: policy())
+    real = sharokey.Sharokey  # resolved (and cached by the package) before the swap
+
+    class NoWaiting(real):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("retry_policy", policy())
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(client_module, "Sharokey", NoWaiting)
 
     def run(*argv: str) -> tuple[int, str]:
         capsys.readouterr()
@@ -380,8 +382,8 @@ def test_the_commands_error_output_holds_no_secret(
     attachment = tmp_path / "notes.txt"
     attachment.write_bytes(FILE_BYTES)
     with sharokey.Sharokey(TOKEN, api_url=emu.api_url, attachment_nonces="unique") as setup:
-        link = _link_of(setup.create(CONTENT, 2, 5, password=PASSWORD))
-        gone = _link_of(setup.create(CONTENT, password=PASSWORD))
+        link = setup.create(CONTENT, 2, 5, password=PASSWORD).share_url
+        gone = setup.create(CONTENT, password=PASSWORD).share_url
         setup.delete(parse_share_url(gone).slug)
         request_token = setup.create_request(message="send it").token
     canaries.add_link(link)
