@@ -116,7 +116,10 @@ def test_quick_run_without_a_cached_official_sdk_builds_nothing(tmp_path: Path) 
     assert {"ms", "peak_mib", "stall_ms", "idle_stall_ms"} <= set(async_figures["samples"])
 
 
-def test_quick_run_uses_a_cached_official_sdk(tmp_path: Path) -> None:
+def test_quick_run_uses_a_cached_official_sdk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO))  # benchmarks/ is not installed, only the package
     from benchmarks._official import cache_dir, is_official, venv_python
 
     cached = cache_dir()
