@@ -64,12 +64,6 @@ def trickler() -> Iterator[Trickler]:
     server.join()
 
 
-@pytest.mark.xfail(
-    reason="SDK bug: the requests transport checks the total deadline only between "
-    "256 KiB chunks (iter_content(_CHUNK) blocks until a chunk is full or the body ends), "
-    "so a trickling answer holds the sync client until the server has sent it all",
-    strict=True,
-)
 def test_a_trickling_answer_is_cut_off_by_the_total_timeout_sync(trickler: Trickler) -> None:
     with (
         sharokey.Sharokey("t", api_url=trickler.api_url, timeout=LIMITS, max_retries=0) as client,

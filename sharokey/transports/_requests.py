@@ -11,6 +11,7 @@ token.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Optional
 from urllib.parse import urlsplit
 
@@ -54,6 +55,7 @@ class RequestsTransport:
 
     def send(self, request: Request, timeout: Timeout) -> Response:
         started = time.monotonic()
+        error: Optional[Exception] = None
         try:
             with self._session.request(
                 request.method,
@@ -67,12 +69,16 @@ class RequestsTransport:
                 body = _read(answer, None if timeout.total is None else started + timeout.total)
                 status, headers = answer.status_code, list(answer.headers.items())
         except requests.RequestException as exc:
-            raise _map(exc, request, timeout) from None
+            error = _map(exc, request, timeout)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise NetworkError(
+            error = NetworkError(
                 f"The connection to {_host(request)} failed ({type(exc).__name__}).",
                 request_sent=True,
-            ) from None
+            )
+        if error is not None:
+            # Raised outside the except block: the library's exception (whose text holds
+            # the full URL, request tokens included) must not ride along as __context__.
+            raise error
         if body is None:
             raise RequestTimeoutError(
                 f"{_host(request)} did not finish answering in time "
@@ -100,10 +106,19 @@ def _read_timeout(timeout: Timeout) -> Optional[float]:
 
 
 def _read(answer: requests.Response, deadline: Optional[float]) -> Optional[bytes]:
+    """The whole body, or None when the total deadline passed while it arrived."""
     if deadline is None:
         return answer.content
+    raw = answer.raw
+    # read1 returns what has arrived instead of waiting for a full chunk, so a body
+    # that trickles in is still cut off at the deadline (urllib3 1.26 lacks it).
+    pieces: Iterator[bytes] = (
+        iter(lambda: raw.read1(_CHUNK, decode_content=True), b"")
+        if hasattr(raw, "read1")
+        else answer.iter_content(_CHUNK)
+    )
     parts = []
-    for chunk in answer.iter_content(_CHUNK):
+    for chunk in pieces:
         parts.append(chunk)
         if time.monotonic() > deadline:
             return None
