@@ -45,6 +45,7 @@ from sharokey.errors import (
     ConfigurationError,
     InvalidResponseError,
     NetworkError,
+    NotFoundError,
     RateLimitError,
     ServerError,
     SharokeyError,
@@ -190,6 +191,18 @@ class Send:
     request: Request
     parse: Callable[[Response], Any] = attrs.field(default=_decode_envelope, repr=False)
     offload: bool = False
+    #: For a DELETE: a NOT_FOUND on a repeat means an earlier attempt whose answer was
+    #: lost already removed it. The caller asked for it gone, and it is.
+    gone_is_done: bool = False
+
+    def outcome(self, response: Response, attempt: int) -> Any:
+        """``parse(response)``, except that a repeated delete meeting its own 404 succeeds."""
+        try:
+            return self.parse(response)
+        except NotFoundError:
+            if self.gone_is_done and attempt > 1:
+                return None
+            raise
 
 
 class Offload:
@@ -804,7 +817,7 @@ class Core:
     def delete(self, slug: str) -> Operation[None]:
         segment = _validate.path_segment(slug, "slug")
         request = self._request("DELETE", f"/secrets/{segment}", headers=self._headers(auth=True))
-        yield Send(request)
+        yield Send(request, gone_is_done=True)
         return None
 
     def get_stats(self) -> Operation[SecretStats]:
@@ -877,7 +890,7 @@ class Core:
             label=f"/requests/{mask(token)}",
             headers=self._headers(auth=True),
         )
-        yield Send(request)
+        yield Send(request, gone_is_done=True)
         return None
 
     def get_request_stats(self) -> Operation[RequestStats]:

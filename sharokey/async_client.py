@@ -81,8 +81,8 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
             raise
         log_attempt(send.request, response.status, number, started)
         if send.offload:
-            return await asyncio.to_thread(send.parse, response)
-        return send.parse(response)
+            return await asyncio.to_thread(send.outcome, response, number)
+        return send.outcome(response, number)
 
     # ----------------------------------------------------------------- secrets
 

@@ -77,7 +77,7 @@ class Sharokey(ClientShell[Transport]):
             log_attempt(send.request, exc.code, number, started)
             raise
         log_attempt(send.request, response.status, number, started)
-        return send.parse(response)
+        return send.outcome(response, number)
 
     # ----------------------------------------------------------------- secrets
 

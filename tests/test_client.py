@@ -555,3 +555,37 @@ def test_lazy_exports_resolve() -> None:
     assert "Sharokey" in dir(sharokey)
     with pytest.raises(AttributeError):
         sharokey.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+
+
+@pytest.mark.parametrize("call", ["delete", "delete_request"])
+def test_a_repeated_delete_meeting_its_own_404_succeeds(
+    call: str, fail: Callable[..., Response], policy: Callable[..., Any]
+) -> None:
+    """The first answer was lost after the server acted; the repeat finds nothing left."""
+    answers: list[Any] = [
+        sharokey.NetworkError("reset after sending", request_sent=True),
+        fail(404, "NOT_FOUND"),
+    ]
+
+    def service(request: Request) -> Response:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    transport = MockTransport(service)
+    with sharokey.Sharokey(
+        TOKEN, api_url=API, transport=transport, retry_policy=policy()
+    ) as client:
+        assert getattr(client, call)("ABCDEFGH") is None
+    assert answers == []
+
+
+@pytest.mark.parametrize("call", ["delete", "delete_request"])
+def test_a_first_404_on_delete_still_says_not_found(
+    call: str, fail: Callable[..., Response]
+) -> None:
+    transport = MockTransport(lambda r: fail(404, "NOT_FOUND"))
+    client = sharokey.Sharokey(TOKEN, api_url=API, transport=transport)
+    with pytest.raises(sharokey.NotFoundError):
+        getattr(client, call)("ABCDEFGH")

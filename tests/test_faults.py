@@ -281,11 +281,6 @@ def test_a_lasting_fault_ends_in_its_typed_error_after_three_attempts(
         assert emu.secret_count() == 0
 
 
-@pytest.mark.xfail(
-    reason="SDK bug: a DELETE repeated after a lost or cut-short answer meets the 404 of "
-    "its own first attempt and raises NotFoundError, though the secret was deleted",
-    strict=True,
-)
 @pytest.mark.parametrize("effect", ["truncate", "drop-after"])
 def test_a_delete_whose_answer_was_lost_is_not_reported_as_missing(
     call: Caller, emu: EmulatorHandle, effect: str
