@@ -5,11 +5,14 @@ own with one pool of ``max_connections`` connections that blocks rather than
 opening more, and no urllib3 retries (the client decides retries). Every
 ``requests``/``urllib3`` failure becomes a :class:`NetworkError` with a
 message of our own: theirs carry the full URL, which may hold a request
-token.
+token. For the same reason urllib3's DEBUG request lines get a filter that
+cuts request tokens to their first 4 characters.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Iterator
 from typing import Optional
@@ -27,6 +30,33 @@ __all__ = ["RequestsTransport"]
 
 _CHUNK = 256 * 1024
 
+# A secret request's token is a credential; urllib3 logs paths like /requests/<token>.
+_REQUEST_TOKEN_IN_PATH = re.compile(r"(/requests/[^/?#\s\"']{0,4})[^/?#\s\"']*")
+
+
+def _mask_paths(value: object) -> object:
+    return _REQUEST_TOKEN_IN_PATH.sub(r"\1…", value) if isinstance(value, str) else value
+
+
+class _MaskRequestTokens(logging.Filter):
+    """Rewrites urllib3's log records so request tokens show 4 characters at most."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _mask_paths(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_mask_paths(arg) for arg in record.args)
+        return True
+
+
+_URLLIB3_LOG_FILTER = _MaskRequestTokens()
+
+
+def _guard_urllib3_logs() -> None:
+    # Stateless filter, added once: whoever turns on DEBUG logging sees no token.
+    logger = logging.getLogger("urllib3.connectionpool")
+    if _URLLIB3_LOG_FILTER not in logger.filters:
+        logger.addFilter(_URLLIB3_LOG_FILTER)
+
 
 class RequestsTransport:
     """Sync transport over a ``requests.Session``; thread-safe for concurrent sends."""
@@ -34,6 +64,7 @@ class RequestsTransport:
     def __init__(
         self, session: Optional[requests.Session] = None, max_connections: int = 10
     ) -> None:
+        _guard_urllib3_logs()
         if session is not None:
             self._session = session
             self._owns_session = False
