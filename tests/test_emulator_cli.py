@@ -137,5 +137,11 @@ def test_build_parser_mounts_on_a_subcommand_and_documents_faults() -> None:
         16,
     )
     text = build_parser().format_help()
-    for example in ("POST /api/v1/secrets 503x1 retry-after=1", "* * drop x1", "GET * truncate x1"):
+    for example in (
+        "POST /api/v1/secrets 503x1 retry-after=1",
+        "* * drop x1",
+        "GET * truncate x1",
+        "POST /api/v1/secrets delay-after=5 x1",
+    ):
         assert example in text
+    assert "delay-after=S" in text

@@ -62,6 +62,14 @@ def create(
         ("GET * truncate x1", FaultRule("GET", "*", "truncate", count=1)),
         ("* * 429", FaultRule("*", "*", "status", status=429, retry_after=1)),
         ("GET * 502 delay=1", FaultRule("GET", "*", "status", status=502, delay=1.0)),
+        (
+            "POST /api/v1/secrets delay-after=2.5 x1",
+            FaultRule("POST", "/api/v1/secrets", "delay-after", count=1, delay_after=2.5),
+        ),
+        (
+            "POST * delay-after=1x2 delay=0.5",
+            FaultRule("POST", "*", "delay-after", delay=0.5, count=2, delay_after=1.0),
+        ),
     ],
 )
 def test_parse_fault_reads_the_grammar(rule: str, expected: FaultRule) -> None:
@@ -74,6 +82,7 @@ def test_parse_fault_reads_the_grammar(rule: str, expected: FaultRule) -> None:
         parsed.delay,
         parsed.count,
         parsed.retry_after,
+        parsed.delay_after,
     ) == (
         expected.method,
         expected.path,
@@ -82,6 +91,7 @@ def test_parse_fault_reads_the_grammar(rule: str, expected: FaultRule) -> None:
         expected.delay,
         expected.count,
         expected.retry_after,
+        expected.delay_after,
     )
 
 
@@ -93,6 +103,8 @@ def test_parse_fault_reads_the_grammar(rule: str, expected: FaultRule) -> None:
         ("GET api 500", "must start with /"),
         ("GET * 418", "not a fault"),
         ("GET * explode", "unknown effect"),
+        ("POST * delay-after=soon", "unknown effect"),
+        ("POST * delay-after x1", "unknown effect"),
         ("GET * 500x0", "at least 1"),
         ("GET * 500x1 x2", "given twice"),
         ("GET * drop retry-after=3", "only goes with a status"),

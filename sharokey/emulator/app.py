@@ -1084,6 +1084,23 @@ def _truncate(response: web.StreamResponse) -> web.StreamResponse:
     return web.Response(body=cut, status=response.status, headers=headers)
 
 
+async def _receive_body(request: web.Request, state: EmulatorState) -> Optional[web.Response]:
+    """Read the whole body now, before a delay, so the handler finds it later.
+
+    aiohttp keeps what ``read()`` returned; without this, a client giving up
+    during the delay would leave the handler a body that fails to read. A body
+    too large to accept is refused here (``None`` means: go on).
+    """
+    length = request.content_length
+    if not request.body_exists or (length is not None and length > state.max_body):
+        return None  # nothing to read, or the handler refuses it unread
+    try:
+        await request.read()
+    except web.HTTPException as error:
+        return _http_error(error, state)
+    return None
+
+
 def _middlewares(state: EmulatorState) -> list[Any]:
     dropped: set[int] = set()  # ids of in-flight requests whose connection was dropped
 
@@ -1120,12 +1137,18 @@ def _middlewares(state: EmulatorState) -> list[Any]:
         if rule is None:
             return await handler(request)
         if rule.delay:
+            if rule.effect not in ("status", "drop"):
+                refused = await _receive_body(request, state)
+                if refused is not None:
+                    return refused
             await asyncio.sleep(rule.delay)
         if rule.effect == "status":
             return _fault_response(rule)
         if rule.effect == "drop":
             return _drop(request, dropped)
         response = await handler(request)
+        if rule.effect == "delay-after":
+            await asyncio.sleep(rule.delay_after)
         if rule.effect == "drop-after":
             return _drop(request, dropped)
         if rule.effect == "truncate":

@@ -7,12 +7,13 @@ A rule reads ``METHOD PATH EFFECT[xN] [xN] [key=value ...]``::
     * * drop x1                                close the next connection unanswered
     POST /api/v1/secrets drop-after x1         create the secret, then close unanswered
     GET * delay=2 x1                           answer the next GET two seconds late
+    POST /api/v1/secrets delay-after=5 x1      create the secret, answer five seconds later
     GET * truncate x1                          cut the next GET's body in half
 
 METHOD is an HTTP verb or ``*``; PATH is an ``fnmatch`` glob on the request
 path (``*`` crosses ``/``). Effects: a status (500, 502, 503, 504, 429), ``drop``,
-``drop-after``, ``delay=S`` or ``truncate``. Without a count a rule fires
-forever until cleared. Rules are tried in order; the first match fires.
+``drop-after``, ``delay=S``, ``delay-after=S`` or ``truncate``. Without a count a
+rule fires forever until cleared. Rules are tried in order; the first match fires.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ fault rule: METHOD PATH EFFECT[xN] [xN] [key=value ...]
   METHOD  an HTTP verb or *
   PATH    a glob on the request path (fnmatch; * crosses /), or *
   EFFECT  500 | 502 | 503 | 504 | 429   answer with that status
-          drop         close the connection before handling the request
-          drop-after   handle the request, then close without answering
-          delay=S      wait S seconds, then answer normally
-          truncate     answer with the body cut in half (valid HTTP, broken JSON)
+          drop           close the connection before handling the request
+          drop-after     handle the request, then close without answering
+          delay=S        receive the body, wait S seconds, then handle and answer
+                         (the request is handled even if the client gave up)
+          delay-after=S  handle the request (a create stores its secret), then
+                         wait S seconds before answering: stored, answered late
+          truncate       answer with the body cut in half (valid HTTP, broken JSON)
   xN      fire N times (attached, 503x1, or separate, x1); default: until cleared
   options retry-after=N (status effects), delay=S (wait before any effect)
 examples:
@@ -41,6 +45,7 @@ examples:
   "GET /api/v1/secrets/* 500x2"
   "* * drop x1"
   "GET * delay=2 x1"
+  "POST /api/v1/secrets delay-after=5 x1"
   "GET * truncate x1"
 """
 
@@ -48,7 +53,8 @@ FAULT_STATUSES = (500, 502, 503, 504, 429)
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _NUMBER = r"\d+(?:\.\d+)?"
 _EFFECT_RE = re.compile(
-    rf"^(?P<effect>\d{{3}}|drop-after|drop|truncate|delay=(?P<delay>{_NUMBER}))"
+    rf"^(?P<effect>\d{{3}}|drop-after|drop|truncate|delay=(?P<delay>{_NUMBER})"
+    rf"|delay-after=(?P<after>{_NUMBER}))"
     r"(?:x(?P<count>\d+))?$"
 )
 _COUNT_RE = re.compile(r"^x(?P<count>\d+)$")
@@ -57,7 +63,11 @@ _SHAPE = "expected 'METHOD PATH EFFECT[xN] [xN] [key=value ...]', e.g. 'GET * 50
 
 @dataclass(frozen=True)
 class FaultRule:
-    """One parsed rule. ``count`` is how many times it fires (``None``: forever)."""
+    """One parsed rule. ``count`` is how many times it fires (``None``: forever).
+
+    ``delay`` is waited before the effect (once the body is in), ``delay_after``
+    between handling the request and sending its answer.
+    """
 
     method: str
     path: str
@@ -67,6 +77,7 @@ class FaultRule:
     count: Optional[int] = None
     retry_after: Optional[int] = None
     text: str = ""
+    delay_after: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this rule applies to a request."""
@@ -93,11 +104,12 @@ def parse_fault(rule: str) -> FaultRule:
     if match is None:
         raise ValueError(
             f"fault rule {rule!r}: unknown effect {effect_token!r}; use one of "
-            "500, 502, 503, 504, 429, drop, drop-after, delay=S, truncate"
+            "500, 502, 503, 504, 429, drop, drop-after, delay=S, delay-after=S, truncate"
         )
     effect = match.group("effect")
     status: Optional[int] = None
     delay = 0.0
+    delay_after = 0.0
     if effect.isdigit():
         status = int(effect)
         if status not in FAULT_STATUSES:
@@ -109,6 +121,9 @@ def parse_fault(rule: str) -> FaultRule:
     elif match.group("delay") is not None:
         effect = "delay"
         delay = float(match.group("delay"))
+    elif match.group("after") is not None:
+        effect = "delay-after"
+        delay_after = float(match.group("after"))
     count = _count(rule, match.group("count"), None)
 
     retry_after: Optional[int] = None
@@ -147,6 +162,7 @@ def parse_fault(rule: str) -> FaultRule:
         count=count,
         retry_after=retry_after,
         text=" ".join(parts),
+        delay_after=delay_after,
     )
 
 

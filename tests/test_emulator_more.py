@@ -1,0 +1,110 @@
+"""The emulator's edges, as a client of it sees them.
+
+Late answers and clients that give up, the pages a browser meets (favicon,
+secret-request links), and every refusal the emulator can answer with: each
+test starts its own emulator on loopback and speaks raw HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import pytest
+import requests
+
+from sharokey.crypto import seal
+from sharokey.emulator import EmulatorHandle, run_emulator
+
+pytestmark = pytest.mark.live
+
+TOKEN = "more-test-token-0001"
+SETTLE = 10.0  # the longest a test waits for the server to finish what a client left
+
+
+@pytest.fixture
+def emu() -> Iterator[EmulatorHandle]:
+    with run_emulator(tokens=[TOKEN]) as handle:
+        yield handle
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def secret_body(text: str = "the secret", **fields: Any) -> dict[str, Any]:
+    return {**seal(text).payload, "maximum_views": 1, **fields}
+
+
+def eventually(condition: Callable[[], bool]) -> bool:
+    """Whether ``condition`` holds within SETTLE seconds (the server runs in its own thread)."""
+    deadline = time.monotonic() + SETTLE
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def emulator_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name.startswith("sharokey.emulator")]
+
+
+# --------------------------------------------------------------------------- late answers
+
+
+def test_a_delayed_post_is_handled_after_the_client_gave_up(
+    emu: EmulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sharokey.emulator")
+    emu.add_fault("POST /api/v1/secrets delay=0.5 x1")
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=0.1)
+    assert eventually(lambda: emu.hits("POST", "/api/v1/secrets") == 1)
+    # The body had arrived before the client left: the server acted on it, no 500.
+    assert emu.secret_count() == 1
+    assert [s for _, _, s in emu.request_log] != [500]
+    assert not [r for r in emulator_records(caplog) if r.levelno >= logging.WARNING]
+
+
+def test_delay_after_stores_first_and_answers_late(emu: EmulatorHandle) -> None:
+    emu.add_fault("POST /api/v1/secrets delay-after=3 x1")
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=0.3)
+    # The secret exists while the server still sits on its answer.
+    assert eventually(lambda: emu.secret_count() == 1)
+    assert emu.hits("POST", "/api/v1/secrets") == 0
+    assert eventually(lambda: emu.hits("POST", "/api/v1/secrets") == 1)
+
+
+def test_delay_after_answers_a_patient_client_in_full(emu: EmulatorHandle) -> None:
+    emu.add_fault("POST /api/v1/secrets delay-after=0.2 x1")
+    body = secret_body()
+    headers = {**auth(), "Idempotency-Key": "late-1"}
+    response = requests.post(emu.api_url + "/secrets", json=body, headers=headers, timeout=30)
+    assert response.status_code == 201
+    # A repeat with the key replays the stored answer: one secret, the same slug.
+    again = requests.post(emu.api_url + "/secrets", json=body, headers=headers, timeout=30)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["data"]["slug"] == response.json()["data"]["slug"]
+    assert emu.secret_count() == 1
+    assert emu.faults == []
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_delayed_body_too_large_is_still_a_413_envelope(chunked: bool) -> None:
+    with run_emulator(tokens=[TOKEN], max_body_mib=0.01) as small:
+        small.add_fault("POST /api/v1/secrets delay=0.1 x1")
+        raw = b'{"content": "' + b"A" * 20_000 + b'"}'
+        data: Any = iter([raw[i : i + 4096] for i in range(0, len(raw), 4096)]) if chunked else raw
+        response = requests.post(
+            small.api_url + "/secrets",
+            data=data,
+            headers={**auth(), "Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert response.status_code == 413
+        assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert small.secret_count() == 0
