@@ -43,12 +43,15 @@ REQUESTS_CASES = [
         True,
     ),
     (wrapped(bare(urllib3.exceptions.NewConnectionError)), sharokey.NetworkError, False),
-    (wrapped(bare(urllib3.exceptions.NameResolutionError)), sharokey.NetworkError, False),
     (requests.exceptions.ProxyError(), sharokey.NetworkError, False),
     (requests.ConnectionError(bare(urllib3.exceptions.ProtocolError)), sharokey.NetworkError, True),
     (requests.exceptions.ChunkedEncodingError(), sharokey.NetworkError, True),
     (requests.exceptions.ContentDecodingError(), sharokey.NetworkError, True),
 ]
+if hasattr(urllib3.exceptions, "NameResolutionError"):  # urllib3 2 only (not on Python 3.9)
+    REQUESTS_CASES.append(
+        (wrapped(bare(urllib3.exceptions.NameResolutionError)), sharokey.NetworkError, False)
+    )
 
 
 @pytest.mark.parametrize(("error", "cls", "sent"), REQUESTS_CASES)

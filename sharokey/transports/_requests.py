@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import requests
@@ -29,6 +29,8 @@ from sharokey.errors import ConfigurationError, NetworkError, RequestTimeoutErro
 __all__ = ["RequestsTransport"]
 
 _CHUNK = 256 * 1024
+# urllib3 2 tells a DNS failure apart; urllib3 1.26 (the newest on Python 3.9) does not.
+_NAME_RESOLUTION_ERROR: Any = getattr(urllib3.exceptions, "NameResolutionError", ())
 
 # A secret request's token is a credential; urllib3 logs paths like /requests/<token>.
 _REQUEST_TOKEN_IN_PATH = re.compile(r"(/requests/[^/?#\s\"']{0,4})[^/?#\s\"']*")
@@ -216,7 +218,7 @@ def _map(exc: requests.RequestException, request: Request, timeout: Timeout) -> 
     ):
         what = (
             "the name could not be resolved"
-            if isinstance(reason, urllib3.exceptions.NameResolutionError)
+            if isinstance(reason, _NAME_RESOLUTION_ERROR)
             else "connection refused or unreachable"
         )
         return NetworkError(
