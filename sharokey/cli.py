@@ -131,10 +131,15 @@ def describe_error(exc: BaseException, command: str = "") -> str:
     elif isinstance(exc, SharokeyError):
         message = exc.message
         if isinstance(exc, ValidationError) and exc.status is not None and exc.fields:
-            # The server's summary is often generic; name the fields it refused.
-            shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(exc.fields.items()))
-            if shown not in message:
-                message = f"{_sentence(message)[:-1]} ({shown})"
+            # The server's summary is generic or its first field's message: name
+            # what else it refused, without repeating what the summary says.
+            left_out = [
+                f"{name}: {', '.join(new)}"
+                for name, said in sorted(exc.fields.items())
+                if (new := [m for m in said if m not in message])
+            ]
+            if left_out:
+                message = f"{_sentence(message)[:-1]} ({'; '.join(left_out)})"
         if isinstance(exc, OtpRequiredError):
             message = "A one-time code was sent" + otp_destination(exc)
         if isinstance(exc, (RateLimitError, ServerError)) and exc.retry_after:
