@@ -8,9 +8,10 @@ test starts its own emulator on loopback and speaks raw HTTP.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Iterator
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import pytest
 import requests
@@ -77,6 +78,7 @@ def test_delay_after_stores_first_and_answers_late(emu: EmulatorHandle) -> None:
     assert eventually(lambda: emu.secret_count() == 1)
     assert emu.hits("POST", "/api/v1/secrets") == 0
     assert eventually(lambda: emu.hits("POST", "/api/v1/secrets") == 1)
+    assert emu.request_log == [("POST", "/api/v1/secrets", 0)]  # the answer reached nobody
 
 
 def test_delay_after_answers_a_patient_client_in_full(emu: EmulatorHandle) -> None:
@@ -108,3 +110,48 @@ def test_a_delayed_body_too_large_is_still_a_413_envelope(chunked: bool) -> None
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
         assert small.secret_count() == 0
+
+
+# --------------------------------------------------------------------------- clients that leave
+
+
+def _send_half_a_body_and_leave(emu: EmulatorHandle) -> None:
+    """A client that announces a body, sends part of it and closes the connection.
+
+    ``Expect: 100-continue`` makes the server say when it has taken the request
+    up, so the client leaves while the body is being read, not before.
+    """
+    host, port = emu.base_url.rsplit("//", 1)[1].split(":")
+    head = (
+        "POST /api/v1/secrets HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        f"Authorization: Bearer {TOKEN}\r\n"
+        "Content-Type: application/json\r\n"
+        "Expect: 100-continue\r\n"
+        "Content-Length: 1000\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode("ascii"))
+        assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(b'{"content": "')
+
+
+@pytest.mark.parametrize("fault", [None, "POST /api/v1/secrets delay=0.2 x1"])
+def test_a_client_leaving_mid_body_is_one_debug_line_not_an_error(
+    emu: EmulatorHandle, caplog: pytest.LogCaptureFixture, fault: Optional[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    if fault is not None:
+        emu.add_fault(fault)
+    _send_half_a_body_and_leave(emu)
+    assert eventually(lambda: emu.hits("POST", "/api/v1/secrets") == 1)
+    assert emu.request_log == [("POST", "/api/v1/secrets", 0)]  # nothing was answered
+    assert emu.secret_count() == 0
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert problems == []
+    gone = [r for r in emulator_records(caplog) if "went away" in r.getMessage()]
+    assert len(gone) == 1
+    assert gone[0].levelno == logging.DEBUG
+    assert gone[0].exc_info is None
+    assert gone[0].getMessage() == "client went away before the answer: POST /api/v1/secrets"
+    assert requests.get(emu.api_url + "/health", timeout=30).status_code == 200

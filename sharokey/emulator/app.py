@@ -1114,10 +1114,22 @@ def _middlewares(state: EmulatorState) -> list[Any]:
             response = await handler(request)
             status = response.status
             return response
+        except ConnectionResetError:
+            if request.transport is not None:
+                raise
+            return web.Response(status=204)  # never sent: nobody is listening
         finally:
             if id(request) in dropped:
                 dropped.discard(id(request))
                 status = 0
+            elif request.transport is None:
+                # A client going away (a timeout, a closed tab) is normal: one quiet line.
+                status = 0
+                logger.debug(
+                    "client went away before the answer: %s %s",
+                    request.method,
+                    redact_path(request.path),
+                )
             state.log_request(request.method, request.path, status)
             logger.info(
                 "%s %s %s %.1fms",
@@ -1168,6 +1180,8 @@ def _middlewares(state: EmulatorState) -> list[Any]:
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            if isinstance(error, ConnectionResetError) and request.transport is None:
+                raise  # the client went away: the access log notes it, nothing to answer
             # Type and place only: an exception's text may quote the request.
             frame = error.__traceback__
             while frame is not None and frame.tb_next is not None:

@@ -131,7 +131,10 @@ class EmulatorHandle:
 
     @property
     def request_log(self) -> list[tuple[str, str, int]]:
-        """``(method, path, status)`` of every request answered; dropped ones have status 0."""
+        """``(method, path, status)`` of every request; unanswered ones have status 0.
+
+        Unanswered: dropped by a fault, or the client went away before the answer.
+        """
         return self._state.request_log
 
     def hits(self, method: str, path_glob: str = "*") -> int:
