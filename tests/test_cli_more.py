@@ -504,6 +504,35 @@ def test_files_go_to_a_new_temporary_directory_when_the_current_one_refuses(
     assert f"Saved {fallback / 'doc.txt'} (7 bytes)." in revealed.err
 
 
+@pytest.mark.live
+def test_a_chosen_directory_that_refuses_a_file_loses_nothing(
+    sk: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The view is spent once the reveal answered: the content and the file must
+    # still reach the user when the file cannot be written where asked.
+    doc = tmp_path / "doc.txt"
+    doc.write_bytes(b"the only copy")
+    link = _link(sk("create", "content too", "--attach", str(doc), "--unique-nonces"))
+    spare = tmp_path / "spare"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    out = tmp_path / "out"
+    (out / "doc.txt").mkdir(parents=True)  # in the way, and --force cannot replace it
+    revealed = sk("reveal", link, "--output-dir", str(out), "--force", "--json")
+    assert revealed.code == 0, revealed.err
+    body = revealed.json()
+    assert body["content"] == "content too"
+    [fallback] = list(spare.iterdir())
+    [saved] = body["attachments"]
+    assert saved["path"] == str(fallback / "doc.txt")
+    assert Path(saved["path"]).read_bytes() == b"the only copy"
+    assert revealed.err == (
+        f"warning: could not write into {out} (Is a directory); "
+        f"saving the attachments in {fallback} instead.\n"
+    )
+    assert (out / "doc.txt").is_dir()
+
+
 # --------------------------------------------------------------------------- config
 
 

@@ -466,14 +466,13 @@ def _reveal_with_prompts(client: Sharokey, args: argparse.Namespace) -> Any:
 
 
 def _save_attachments(
-    directory: Path, files: list[tuple[str, bytes]], *, force: bool, chosen: bool
+    directory: Path, files: list[tuple[str, bytes]], *, force: bool
 ) -> list[SavedFile]:
     try:
         return write_files(directory, files, force=force)
     except OSError as exc:
-        if chosen:
-            raise
-        # The view is spent: never lose the files because the current directory refused.
+        # The view is spent: never lose the files (nor, with --json, the content
+        # printed after them) because the directory, chosen or not, refused one.
         fallback = Path(tempfile.mkdtemp(prefix="sharokey-"))
         _note(
             f"warning: could not write into {directory} ({exc.strerror}); "
@@ -517,7 +516,7 @@ def cmd_reveal(args: argparse.Namespace) -> int:
             if not text.endswith("\n"):
                 text += "\n"
         output.emit(text, out)
-    saved = _save_attachments(directory, files, force=args.force, chosen=chosen) if files else []
+    saved = _save_attachments(directory, files, force=args.force) if files else []
     if as_json:
         output.dump_json(
             {
