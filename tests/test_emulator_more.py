@@ -155,3 +155,13 @@ def test_a_client_leaving_mid_body_is_one_debug_line_not_an_error(
     assert gone[0].exc_info is None
     assert gone[0].getMessage() == "client went away before the answer: POST /api/v1/secrets"
     assert requests.get(emu.api_url + "/health", timeout=30).status_code == 200
+
+
+# --------------------------------------------------------------------------- pages a browser meets
+
+
+def test_the_favicon_a_browser_asks_for_is_an_empty_204(emu: EmulatorHandle) -> None:
+    response = requests.get(emu.base_url + "/favicon.ico", timeout=30)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert emu.request_log == [("GET", "/favicon.ico", 204)]

@@ -896,6 +896,10 @@ class _Api:
             },
         )
 
+    async def favicon(self, request: web.Request) -> web.Response:
+        """No icon, and no 404 either: browsers ask on every viewer page load."""
+        return web.Response(status=204)
+
     # ---- control surface
 
     def _control(self, request: web.Request) -> None:
@@ -1240,6 +1244,7 @@ def create_app(state: EmulatorState) -> web.Application:
     add("GET", "/api/v1/requests/{token}", api.get_request)
     add("DELETE", "/api/v1/requests/{token}", api.delete_request)
     add("GET", "/s/{slug}", api.viewer)
+    add("GET", "/favicon.ico", api.favicon)
     add("GET", "/_emulator/state", api.control_state)
     add("POST", "/_emulator/clock", api.control_clock)
     add("GET", "/_emulator/outbox", api.control_outbox)
