@@ -12,6 +12,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import html
 import ipaddress
 import json
 import logging
@@ -89,6 +90,20 @@ _NGINX_PAGE = (
     "</body>\r\n</html>\r\n"
 )
 _PROTECTION_ORDER = ("captcha", "password", "otp_email", "otp_phone")
+_PAGE_HEAD = (
+    '<!doctype html>\n<html lang="en">\n<meta charset="utf-8">\n'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+    '<meta name="robots" content="noindex">\n<title>{title} - Sharokey emulator</title>\n'
+    "<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;"
+    "padding:0 1rem;line-height:1.5}}.text{{white-space:pre-wrap}}</style>\n"
+    "<h1>{title}</h1>\n"
+)
+_REQUEST_NOT_EMULATED = (
+    "<p>Answering secret requests is not emulated: this local Sharokey emulator shows "
+    "the request but cannot send a secret back. On the real service, this page lets "
+    "the recipient encrypt a secret and send it to whoever asked.</p>\n"
+)
+_REQUEST_GONE = "<p>This secret request does not exist, was deleted or has expired.</p>\n"
 
 
 # --------------------------------------------------------------------------- small types
@@ -882,19 +897,29 @@ class _Api:
         except OSError:
             template = _FALLBACK_VIEWER
         page = template.replace(CONFIG_PLACEHOLDER, script_json(config))
-        return web.Response(
-            text=page,
-            status=200 if info is not None else 404,
-            content_type="text/html",
-            charset="utf-8",
-            headers={
-                "Content-Security-Policy": _viewer_csp(page),
-                "Referrer-Policy": "no-referrer",
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "X-Frame-Options": "DENY",
-            },
+        return _page(page, 200 if info is not None else 404)
+
+    async def request_page(self, request: web.Request) -> web.Response:
+        """Where ``request_url`` leads: the request's words, and that answering is not emulated.
+
+        The token is the credential of whoever may answer: the page never shows it.
+        """
+        row = await self.state.db_call(
+            self.state.store.public_request,
+            request.match_info["token"],
+            self.state.clock.timestamp(),
         )
+        if row is None:
+            title = "Secret request not found or expired"
+            return _page(_PAGE_HEAD.format(title=title) + _REQUEST_GONE, 404)
+        parts = [_PAGE_HEAD.format(title="Secret request")]
+        for name in ("description", "message"):
+            if row[name]:
+                parts.append(f'<p class="text {name}">{html.escape(row[name])}</p>\n')
+        expires = datetime.fromtimestamp(row["expiration"], timezone.utc)
+        parts.append(f"<p>The request expires on {expires:%Y-%m-%d %H:%M} UTC.</p>\n")
+        parts.append(_REQUEST_NOT_EMULATED)
+        return _page("".join(parts), 200)
 
     async def favicon(self, request: web.Request) -> web.Response:
         """No icon, and no 404 either: browsers ask on every viewer page load."""
@@ -1024,6 +1049,23 @@ def script_json(value: Any) -> str:
         .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
+    )
+
+
+def _page(page: str, status: int) -> web.Response:
+    """An HTML page with the viewer's security headers: no framing, no referrer, no cache."""
+    return web.Response(
+        text=page,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Content-Security-Policy": _viewer_csp(page),
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+        },
     )
 
 
@@ -1244,6 +1286,7 @@ def create_app(state: EmulatorState) -> web.Application:
     add("GET", "/api/v1/requests/{token}", api.get_request)
     add("DELETE", "/api/v1/requests/{token}", api.delete_request)
     add("GET", "/s/{slug}", api.viewer)
+    add("GET", "/r/{token}", api.request_page)
     add("GET", "/favicon.ico", api.favicon)
     add("GET", "/_emulator/state", api.control_state)
     add("POST", "/_emulator/clock", api.control_clock)

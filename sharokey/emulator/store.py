@@ -596,6 +596,16 @@ class Store:
             ).fetchone()
         return dict(row) if row is not None else None
 
+    def public_request(self, token: str, now: float) -> Optional[dict[str, Any]]:
+        """What the request page shows to whoever holds the link; ``None`` if gone."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT message, description, expiration FROM requests "  # noqa: S608
+                f"WHERE token = :token AND {_REQUEST_ACTIVE}",
+                {"token": token, "now": now},
+            ).fetchone()
+        return dict(row) if row is not None else None
+
     def list_requests(
         self,
         company: str,
