@@ -26,7 +26,7 @@ import attrs
 import pytest
 
 from sharokey import cli, errors
-from sharokey._cli import commands, output, terminal
+from sharokey._cli import commands, files, output, terminal
 from sharokey.client import Sharokey
 
 emulator = pytest.importorskip("sharokey.emulator")
@@ -531,6 +531,14 @@ def test_a_chosen_directory_that_refuses_a_file_loses_nothing(
         f"saving the attachments in {fallback} instead.\n"
     )
     assert (out / "doc.txt").is_dir()
+
+
+def test_a_long_sent_name_with_no_real_extension_is_cut_as_a_whole() -> None:
+    # A 100-character "extension" is not one: keeping it would leave no name.
+    sent = "x" * 150 + "." + "y" * 100
+    saved = files.safe_name(sent)
+    assert saved == sent[:200]
+    assert files.safe_name("z" * 300 + ".pdf") == "z" * 196 + ".pdf"
 
 
 # --------------------------------------------------------------------------- config

@@ -283,16 +283,20 @@ def test_create_without_content_asks_for_it_without_echo(terminal: Any, client: 
 
 
 def test_progress_line_shows_for_big_attachments_on_a_terminal_only(
-    terminal: Any, env: dict[str, str], tmp_path: Path, client: Sharokey
+    terminal: Any, env: dict[str, str], tmp_path: Path, client: Sharokey, emu: Any
 ) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(secrets.token_bytes(3 * 1024 * 1024 // 2))  # 1.5 MiB
     argv = ["create", "with a big file", "--attach", str(big), "--unique-nonces", "--quiet"]
 
+    emu.add_fault("POST /api/v1/secrets delay=1 x1")  # a slow upload: the line keeps turning
     term = terminal(*argv)
     assert term.finish() == 0, term.screen
-    assert "encrypting and uploading 1.5 MiB…" in term.screen
-    assert re.search(r"encrypting and uploading 1\.5 MiB… done \(\d+\.\d s\)\n", term.screen)
+    assert re.search(r"\r[|/\\-] encrypting and uploading 1\.5 MiB… +\d+ s", term.screen)
+    # The last state replaces the turning line (\r, erase to the end) and ends it.
+    assert re.search(
+        r"\r\x1b\[Kencrypting and uploading 1\.5 MiB… done \(\d+\.\d s\)\n", term.screen
+    )
 
     piped = subprocess.run(
         [sys.executable, "-m", "sharokey", *argv],
