@@ -240,3 +240,32 @@ def test_an_unknown_deleted_or_expired_request_page_is_a_plain_404(
     logged = "\n".join(r.getMessage() for r in emulator_records(caplog))
     for token in (unknown, deleted["token"], expiring["token"]):
         assert token[4:] not in logged
+
+
+# --------------------------------------------------------------------------- starting
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        ({"tokens": ["two words"]}, "no white space"),
+        ({"tokens": [""]}, "non-empty"),
+        ({"readonly_tokens": ["tab\there"]}, "no white space"),
+        ({"quota": -1}, "zero or more"),
+        ({"list_shape": "xml"}, "documented, items"),
+    ],
+)
+def test_bad_options_raise_a_value_error_in_the_callers_code(
+    options: dict[str, Any], complaint: str
+) -> None:
+    with pytest.raises(ValueError, match=complaint), run_emulator(**options):
+        pytest.fail("the block must not run")
+
+
+def test_a_port_already_taken_raises_os_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError), run_emulator(port=port):
+            pytest.fail("the block must not run")

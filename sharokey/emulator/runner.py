@@ -233,6 +233,9 @@ class _ServerThread(threading.Thread):
         if not self._ready.wait(timeout):
             raise RuntimeError("the emulator did not start in time")
         if self.handle is None:
+            # A bad option (ValueError) or a busy port (OSError) reaches the caller as itself.
+            if isinstance(self.error, Exception):
+                raise self.error
             raise RuntimeError("the emulator failed to start") from self.error
         return self.handle
 
