@@ -357,6 +357,9 @@ def test_stored_data_is_what_was_sent_and_the_password_only_a_slow_hash(tmp_path
 # --------------------------------------------------------------------------- validation
 
 
+_B64_32 = base64.b64encode(bytes(32)).decode()
+
+
 def _too_many_files() -> list[dict[str, Any]]:
     return [{"name": f"f{i}", "data": base64.b64encode(b"x" * 20).decode()} for i in range(11)]
 
@@ -432,6 +435,28 @@ def _too_many_files() -> list[dict[str, Any]]:
             "attachments.0.data",
             "The data must be valid base64",
         ),
+        (
+            {"content": base64.b64encode(b"x" * 15).decode()},
+            "content",
+            "The content must be at least 16 bytes of base64",
+        ),
+        ({"content": "@@@@" * 8}, "content", "The content must be valid base64"),
+        (
+            {"otp_receiver": "a@b.example"},
+            "otp_type",
+            "The otp type field is required when otp receiver is present",
+        ),
+        ({"attachments": "a.txt"}, "attachments", "The attachments must be a list"),
+        (
+            {"attachments": ["a.txt"]},
+            "attachments.0",
+            "Each attachment must be an object with name and data",
+        ),
+        (
+            {"attachments": [{"name": "a", "data": _B64_32, "size": -1}]},
+            "attachments.0.size",
+            "The size must be a non-negative integer",
+        ),
     ],
 )
 def test_validation_answers_422_with_the_service_wording(
@@ -494,6 +519,10 @@ def test_unknown_routes_and_methods_answer_in_the_envelope(emu: EmulatorHandle) 
 def test_numeric_strings_are_accepted_like_numbers(alpha: Api) -> None:
     data = alpha.create(expiration_hours="48", maximum_views="3", captcha="true")
     assert (data["expires_in_hours"], data["maximum_views"], data["captcha"]) == (48, 3, True)
+    # Whole floats and 0/1 flags, as loosely typed clients send them.
+    data = alpha.create(expiration_hours=12.0, maximum_views=2.0, captcha=1)
+    assert (data["expires_in_hours"], data["maximum_views"], data["captcha"]) == (12, 2, True)
+    assert alpha.create(captcha=0)["captcha"] is False
 
 
 def _vectors(name: str) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -85,11 +86,25 @@ def test_cli_serves_on_the_bound_port_and_exits_0_on_sigint(
     served: list[Served], tmp_path: Path
 ) -> None:
     db = tmp_path / "cli.sqlite3"
-    emulator = Served("--db", str(db), "--token", "cli-token", "--log-level", "warning")
+    emulator = Served(
+        "--db",
+        str(db),
+        "--token",
+        "cli-token",
+        "--readonly-token",
+        "ro-1",
+        "--log-level",
+        "warning",
+    )
     served.append(emulator)
     api_url, port = emulator.wait_for(URL_RE.pattern).groups()
     assert int(port) > 0
     emulator.wait_for(r"token:\s+cli-token")
+    emulator.wait_for(r"read-only:\s+ro-1$")
+    refused = requests.post(
+        api_url + "/secrets", json={}, headers={"Authorization": "Bearer ro-1"}, timeout=30
+    )
+    assert refused.status_code == 403
     assert requests.get(api_url + "/health", timeout=30).json()["data"]["status"] == "ok"
     listed = requests.get(
         api_url + "/secrets", headers={"Authorization": "Bearer cli-token"}, timeout=30
@@ -115,6 +130,42 @@ def test_cli_generates_and_prints_a_token_and_exits_0_on_sigterm(served: list[Se
 def test_cli_refuses_a_bad_fault_rule_with_its_reason(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--fault", "GET * 418", "--db", ":memory:"]) == 2
     assert "not a fault" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "complaint"),
+    [
+        (["--quota", "-1"], "error: --quota must be zero or more\n"),
+        (["--port", "65536"], "error: --port must be between 0 and 65535\n"),
+        (["--port", "-1"], "error: --port must be between 0 and 65535\n"),
+    ],
+)
+def test_cli_refuses_bad_numbers_with_exit_2(
+    capsys: pytest.CaptureFixture[str], option: list[str], complaint: str
+) -> None:
+    assert main([*option, "--db", ":memory:"]) == 2
+    assert capsys.readouterr().err == complaint
+
+
+def test_cli_on_a_port_already_taken_says_so_and_exits_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "sharokey.emulator", "--port", str(port), "--db", ":memory:"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"error: cannot serve on 127.0.0.1:{port}: " in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_build_parser_mounts_on_a_subcommand_and_documents_faults() -> None:

@@ -110,6 +110,7 @@ def test_parse_fault_reads_the_grammar(rule: str, expected: FaultRule) -> None:
         ("GET * drop retry-after=3", "only goes with a status"),
         ("GET * 503 retry-after=soon", "whole seconds"),
         ("GET * 503 colour=red", "unknown option"),
+        ("GET * 503 delay=soon", "delay must be a number of seconds"),
         ("GET * 503 loudly", "unexpected"),
     ],
 )

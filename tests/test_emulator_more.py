@@ -7,17 +7,27 @@ test starts its own emulator on loopback and speaks raw HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 import socket
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, closing
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable, Optional
 
+import aiohttp
 import pytest
 import requests
+from aiohttp import web
 
 from sharokey.crypto import seal
-from sharokey.emulator import EmulatorHandle, run_emulator
+from sharokey.emulator import Clock, EmulatorHandle, EmulatorState, create_app, run_emulator
+from sharokey.emulator import app as emulator_app
+from sharokey.emulator import store as emulator_store
 
 pytestmark = pytest.mark.live
 
@@ -269,3 +279,435 @@ def test_a_port_already_taken_raises_os_error() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError), run_emulator(port=port):
             pytest.fail("the block must not run")
+
+
+def test_the_handle_never_shows_a_token_and_refuses_strangers(emu: EmulatorHandle) -> None:
+    assert TOKEN not in repr(emu)
+    assert "1 hidden" in repr(emu)
+    for ask in (emu.secret_count, emu.creator):
+        with pytest.raises(ValueError, match="not one of this emulator's tokens") as info:
+            ask("stranger-token-123")
+        assert "stranger-token-123" not in str(info.value)
+    assert emu.secret_count(TOKEN) == 0
+    emu.set_list_shape("items")
+    assert emu.list_shape == "items"
+    listed = requests.get(emu.api_url + "/secrets", headers=auth(), timeout=30).json()
+    assert listed["data"]["items"] == []
+
+
+def test_last_otp_says_when_no_code_was_sent(emu: EmulatorHandle) -> None:
+    with pytest.raises(LookupError, match=r"no one-time code was sent$"):
+        emu.last_otp()
+    made = requests.post(
+        emu.api_url + "/secrets",
+        json=secret_body(otp_type="email", otp_receiver="ann@example.com"),
+        headers=auth(),
+        timeout=30,
+    )
+    slug = made.json()["data"]["slug"]
+    reveal = requests.post(f"{emu.api_url}/secrets/{slug}/reveal", json={}, timeout=30)
+    assert reveal.json()["error"]["code"] == "OTP_REQUIRED"
+    assert emu.last_otp() == emu.last_otp(slug)
+    with pytest.raises(LookupError, match="for NOPE0000"):
+        emu.last_otp("NOPE0000")
+    # The code may arrive as a JSON number: it is read as the digits it spells.
+    code = emu.last_otp(slug)
+    while code.startswith("0"):  # a number cannot spell a leading zero: ask for another
+        requests.post(f"{emu.api_url}/secrets/{slug}/reveal", json={}, timeout=30)
+        code = emu.last_otp(slug)
+    opened = requests.post(
+        f"{emu.api_url}/secrets/{slug}/reveal", json={"otp": int(code)}, timeout=30
+    )
+    assert opened.status_code == 200
+
+
+# --------------------------------------------------------------------------- the clock
+
+
+def _created_at(emu: EmulatorHandle) -> str:
+    made = requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30)
+    stamp: str = made.json()["data"]["created_at"]
+    return stamp
+
+
+def test_a_naive_start_time_is_read_as_utc() -> None:
+    with run_emulator(tokens=[TOKEN], clock=datetime(2031, 5, 6, 7, 8, 9)) as emu:
+        assert _created_at(emu).startswith("2031-05-06T07:08:")
+        assert emu.now().tzinfo is not None
+
+
+def test_a_clock_function_sets_the_emulated_time() -> None:
+    frozen = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    with run_emulator(tokens=[TOKEN], clock=lambda: frozen) as emu:
+        assert _created_at(emu) == "2030-01-02T03:04:05.000000Z"
+        assert emu.advance(hours=1) == frozen + timedelta(hours=1)
+
+
+def test_a_clock_of_the_callers_own_is_the_one_the_emulator_reads() -> None:
+    clock = Clock(start=datetime(2029, 3, 1, tzinfo=timezone.utc))
+    with run_emulator(tokens=[TOKEN], clock=clock) as emu:
+        made = requests.post(
+            emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30
+        )
+        slug = made.json()["data"]["slug"]
+        clock.advance(days=2)  # the caller's clock, not the handle
+        details = requests.get(f"{emu.api_url}/secrets/{slug}", headers=auth(), timeout=30)
+        assert details.json()["data"]["status"] == "expired"
+
+
+def test_the_clock_never_moves_back(emu: EmulatorHandle) -> None:
+    before = emu.now()
+    with pytest.raises(ValueError, match="only moves forward"):
+        emu.advance(seconds=-1)
+    assert emu.now() >= before
+    refused = requests.post(
+        emu.base_url + "/_emulator/clock", json={"advance_seconds": True}, timeout=30
+    )
+    assert refused.status_code == 422
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def _error(response: requests.Response) -> dict[str, Any]:
+    body = response.json()
+    assert body["success"] is False
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"page": "0"}, "page", "The page must be an integer of at least 1"),
+        ({"page": "two"}, "page", "The page must be an integer of at least 1"),
+        ({"limit": "0"}, "limit", "The limit must be an integer between 1 and 100"),
+        ({"status": "lost"}, "status", "The selected status is invalid"),
+    ],
+)
+def test_bad_list_parameters_are_422(
+    emu: EmulatorHandle, query: dict[str, str], field: str, message: str
+) -> None:
+    for path in ("/secrets", "/requests"):
+        response = requests.get(emu.api_url + path, params=query, headers=auth(), timeout=30)
+        assert response.status_code == 422
+        error = _error(response)
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["details"] == {field: [message]}
+
+
+def test_a_request_body_that_is_not_an_object_is_422(emu: EmulatorHandle) -> None:
+    response = requests.post(
+        emu.api_url + "/requests", json=["message"], headers=auth(), timeout=30
+    )
+    assert response.status_code == 422
+    assert _error(response)["details"] == {"body": ["The request body must be a JSON object"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        (["password"], "body", "The request body must be a JSON object"),
+        (
+            {"password": 1234},
+            "password",
+            "The password must be a string of at most 1024 characters",
+        ),
+        (
+            {"captcha": "x" * 1025},
+            "captcha",
+            "The captcha must be a string of at most 1024 characters",
+        ),
+    ],
+)
+def test_a_malformed_reveal_is_422_and_counts_no_view(
+    emu: EmulatorHandle, body: Any, field: str, message: str
+) -> None:
+    made = requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30)
+    slug = made.json()["data"]["slug"]
+    response = requests.post(f"{emu.api_url}/secrets/{slug}/reveal", json=body, timeout=30)
+    assert response.status_code == 422
+    assert _error(response)["details"] == {field: [message]}
+    assert requests.post(f"{emu.api_url}/secrets/{slug}/reveal", timeout=30).status_code == 200
+
+
+def test_an_idempotency_key_over_255_characters_is_422(emu: EmulatorHandle) -> None:
+    response = requests.post(
+        emu.api_url + "/secrets",
+        json=secret_body(),
+        headers={**auth(), "Idempotency-Key": "k" * 256},
+        timeout=30,
+    )
+    assert response.status_code == 422
+    assert _error(response)["details"] == {
+        "Idempotency-Key": ["The Idempotency-Key may have 255 characters at most"]
+    }
+    assert emu.secret_count() == 0
+
+
+def test_a_fault_rule_that_is_not_a_string_is_422(emu: EmulatorHandle) -> None:
+    response = requests.post(emu.base_url + "/_emulator/faults", json={"rule": 500}, timeout=30)
+    assert response.status_code == 422
+    assert "must be a string" in _error(response)["details"]["rule"][0]
+    assert emu.faults == []
+
+
+# --------------------------------------------------------------------------- fault effects
+
+
+def test_a_delayed_status_fault_answers_that_status_and_stores_nothing(
+    emu: EmulatorHandle,
+) -> None:
+    emu.add_fault("POST /api/v1/secrets 503x1 delay=0.1 retry-after=2")
+    response = requests.post(
+        emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30
+    )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert emu.secret_count() == 0
+
+
+def test_a_drop_after_the_client_left_logs_an_unanswered_request(
+    emu: EmulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sharokey.emulator")
+    emu.add_fault("GET /api/v1/health drop delay=1 x1")
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(emu.api_url + "/health", timeout=0.1)
+    assert eventually(lambda: emu.hits("GET", "/api/v1/health") == 1)
+    assert emu.request_log == [("GET", "/api/v1/health", 0)]
+    assert not [r for r in emulator_records(caplog) if r.levelno >= logging.WARNING]
+    assert requests.get(emu.api_url + "/health", timeout=30).status_code == 200
+
+
+def test_truncating_an_answer_without_a_body_leaves_it_whole(emu: EmulatorHandle) -> None:
+    emu.add_fault("GET /favicon.ico truncate x1")
+    response = requests.get(emu.base_url + "/favicon.ico", timeout=30)
+    assert (response.status_code, response.content) == (204, b"")
+    assert emu.faults == []
+
+
+# --------------------------------------------------------------------------- viewer page
+
+
+def test_without_its_viewer_file_the_page_says_so_and_still_carries_the_config(
+    emu: EmulatorHandle, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(emulator_app, "VIEWER_PATH", tmp_path / "not-installed.html")
+    made = requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30)
+    slug = made.json()["data"]["slug"]
+    page = requests.get(f"{emu.base_url}/s/{slug}", timeout=30)
+    assert page.status_code == 200
+    assert "The viewer page is not installed." in page.text
+    assert f'"slug": "{slug}"' in page.text
+    assert page.headers["X-Frame-Options"] == "DENY"
+
+
+# --------------------------------------------------------------------------- other sockets
+
+
+@asynccontextmanager
+async def serving(
+    app: web.Application, site: Callable[[web.AppRunner], web.BaseSite]
+) -> AsyncIterator[None]:
+    """Serve ``create_app``'s application on a site of the test's choosing."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await site(runner).start()
+        yield
+    finally:
+        await runner.cleanup()  # also closes the emulator's state
+
+
+async def _reveal_status(http: aiohttp.ClientSession, base: str, allow: str) -> int:
+    body = secret_body(ip_whitelist=allow)
+    async with http.post(base + "/api/v1/secrets", json=body, headers=auth()) as made:
+        assert made.status == 201
+        slug = (await made.json())["data"]["slug"]
+    async with http.post(f"{base}/api/v1/secrets/{slug}/reveal") as reveal:
+        if reveal.status == 403:
+            assert (await reveal.json())["error"]["code"] == "ACCESS_DENIED"
+        return reveal.status
+
+
+async def test_over_a_unix_socket_no_client_is_loopback_or_on_an_allow_list(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "emu.sock")
+    app = create_app(EmulatorState(tokens=[TOKEN]))
+    connector = aiohttp.UnixConnector(path=path)
+    async with (
+        serving(app, lambda r: web.UnixSite(r, path)),
+        aiohttp.ClientSession(connector=connector) as http,
+    ):
+        base = "http://emulator"
+        async with http.get(base + "/_emulator/state") as control:
+            assert control.status == 403
+            assert (await control.json())["error"]["code"] == "PERMISSION_DENIED"
+        assert await _reveal_status(http, base, "127.0.0.1") == 403
+        async with http.get(base + "/api/v1/health") as health:
+            assert health.status == 200
+
+
+def _dual_stack_loopback() -> socket.socket:
+    """An IPv6 socket on which IPv4 clients arrive as ``::ffff:127.0.0.1``."""
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(("::ffff:127.0.0.1", 0))
+    except OSError as error:
+        sock.close()
+        pytest.skip(f"no dual-stack IPv6 socket here: {error}")
+    return sock
+
+
+async def test_an_ipv4_client_of_a_dual_stack_socket_counts_as_its_ipv4_address() -> None:
+    sock = _dual_stack_loopback()
+    port = sock.getsockname()[1]
+    app = create_app(EmulatorState(tokens=[TOKEN]))
+    async with serving(app, lambda r: web.SockSite(r, sock)), aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{port}"
+        async with http.get(base + "/_emulator/state") as control:
+            assert control.status == 200
+        assert await _reveal_status(http, base, "127.0.0.1") == 200
+        assert await _reveal_status(http, base, "10.0.0.0/8") == 403
+
+
+def test_an_ipv6_loopback_client_reaches_the_controls_but_no_ipv4_allow_list() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError as error:
+        pytest.skip(f"no IPv6 loopback here: {error}")
+    with run_emulator(tokens=[TOKEN], host="::1") as emu:
+        assert emu.base_url.startswith("http://[::1]:")
+        assert requests.get(emu.base_url + "/_emulator/state", timeout=30).status_code == 200
+        made = requests.post(
+            emu.api_url + "/secrets",
+            json=secret_body(ip_whitelist="127.0.0.0/8"),
+            headers=auth(),
+            timeout=30,
+        )
+        slug = made.json()["data"]["slug"]
+        denied = requests.post(f"{emu.api_url}/secrets/{slug}/reveal", timeout=30)
+        assert denied.status_code == 403
+        assert _error(denied)["code"] == "ACCESS_DENIED"
+
+
+async def test_http_errors_of_routes_added_to_the_app_answer_in_the_envelope() -> None:
+    async def gone(request: web.Request) -> web.Response:
+        raise web.HTTPGone()
+
+    async def busy(request: web.Request) -> web.Response:
+        raise web.HTTPServiceUnavailable()
+
+    app = create_app(EmulatorState(tokens=[TOKEN]))
+    app.router.add_get("/gone", gone)
+    app.router.add_get("/busy", busy)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        async with serving(app, lambda r: web.SockSite(r, sock)), aiohttp.ClientSession() as http:
+            for path, status, code in (
+                ("/gone", 410, "BAD_REQUEST"),
+                ("/busy", 503, "SERVER_ERROR"),
+            ):
+                async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                    assert response.status == status
+                    body = await response.json()
+                    assert body["success"] is False
+                    assert body["error"]["code"] == code
+                    assert body["error"]["message"]
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class _RepeatingDraws:
+    """The store's ``secrets``: one slug and one token drawn twice, then real draws."""
+
+    def __init__(self) -> None:
+        self._chars = iter("S" * 16)
+        self._tokens = iter(["T" * 40, "T" * 40])
+        self.token_bytes = secrets.token_bytes
+
+    def choice(self, alphabet: str) -> str:
+        return next(self._chars, None) or secrets.choice(alphabet)
+
+    def token_urlsafe(self, size: int) -> str:
+        return next(self._tokens, None) or secrets.token_urlsafe(size)
+
+
+def test_a_slug_or_request_token_drawn_twice_is_drawn_again(
+    emu: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies = [secret_body("first"), secret_body("second")]
+    monkeypatch.setattr(emulator_store, "secrets", _RepeatingDraws())
+    slugs = []
+    for body in bodies:
+        made = requests.post(emu.api_url + "/secrets", json=body, headers=auth(), timeout=30)
+        assert made.status_code == 201
+        slugs.append(made.json()["data"]["slug"])
+    tokens = [_create_request(emu, message=m)["token"] for m in ("one", "two")]
+    assert slugs[0] == "S" * 8
+    assert slugs[1] != slugs[0]
+    assert tokens[0] == "T" * 40
+    assert tokens[1] != tokens[0]
+    for slug in slugs:
+        assert requests.post(f"{emu.api_url}/secrets/{slug}/reveal", timeout=30).status_code == 200
+
+
+def test_a_create_failing_midway_leaves_no_secret_behind(tmp_path: Path) -> None:
+    db = str(tmp_path / "emulator.sqlite3")
+    with run_emulator(tokens=[TOKEN], db=db):
+        pass  # lays out the schema
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute(
+            "CREATE TRIGGER disk_full BEFORE INSERT ON attachments "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+        conn.commit()
+    sealed = seal("with a file", [("notes.txt", b"hello")], nonces="unique")
+    with run_emulator(tokens=[TOKEN], db=db) as emu:
+        failed = requests.post(
+            emu.api_url + "/secrets", json=sealed.payload, headers=auth(), timeout=30
+        )
+        assert failed.status_code == 500
+        assert _error(failed)["code"] == "SERVER_ERROR"
+        assert "disk full" not in failed.text
+        assert emu.secret_count() == 0  # the secret went with its files
+        plain = requests.post(
+            emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30
+        )
+        assert plain.status_code == 201
+
+
+def test_passwords_work_without_scrypt_and_an_unreadable_hash_lets_nobody_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(hashlib, "scrypt")  # Python built on an OpenSSL without it
+    db = str(tmp_path / "emulator.sqlite3")
+    password = "correct horse"
+    with run_emulator(tokens=[TOKEN], db=db) as emu:
+        made = requests.post(
+            emu.api_url + "/secrets",
+            json=secret_body(password=password, maximum_views=2),
+            headers=auth(),
+            timeout=30,
+        )
+        slug = made.json()["data"]["slug"]
+        reveal = f"{emu.api_url}/secrets/{slug}/reveal"
+        wrong = requests.post(reveal, json={"password": "wrong horse"}, timeout=30)
+        assert _error(wrong)["code"] == "INVALID_PASSWORD"
+        assert requests.post(reveal, json={"password": password}, timeout=30).status_code == 200
+        with closing(sqlite3.connect(db)) as conn:
+            (stored,) = conn.execute("SELECT password_hash FROM secrets").fetchone()
+            assert stored.startswith("pbkdf2_sha256$")
+            assert password not in stored
+            conn.execute("UPDATE secrets SET password_hash = 'md5$0123'")
+            conn.commit()
+        refused = requests.post(reveal, json={"password": password}, timeout=30)
+        assert _error(refused)["code"] == "INVALID_PASSWORD"

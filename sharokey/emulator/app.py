@@ -57,6 +57,7 @@ __all__ = [
 logger = logging.getLogger("sharokey.emulator")
 
 T = TypeVar("T")
+_Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 LIST_SHAPES = ("documented", "items")
 IDEMPOTENCY_TTL = 300.0
@@ -190,26 +191,20 @@ def redact_path(path: str) -> str:
     return _TOKEN_PATH_RE.sub(lambda m: m.group(1) + m.group(2)[:4] + "...", path)
 
 
-def _is_loopback(remote: Optional[str]) -> bool:
-    if not remote:
-        return False
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
-
-
-def _client_ip(remote: Optional[str]) -> Optional[ipaddress.IPv4Address]:
+def _client_ip(remote: Optional[str]) -> Optional[_Address]:
+    """The peer's address (IPv4-mapped IPv6 unwrapped); ``None`` off IP, e.g. a Unix socket."""
     try:
         address = ipaddress.ip_address(remote or "")
     except ValueError:
         return None
-    if isinstance(address, ipaddress.IPv6Address):
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
+
+
+def _is_loopback(remote: Optional[str]) -> bool:
+    address = _client_ip(remote)
+    return address is not None and address.is_loopback
 
 
 def _mask(channel: str, destination: str) -> str:
@@ -1144,7 +1139,14 @@ async def _receive_body(request: web.Request, state: EmulatorState) -> Optional[
         await request.read()
     except web.HTTPException as error:
         return _http_error(error, state)
+    except ConnectionResetError:  # the client left before its body was in
+        return _unanswered()
     return None
+
+
+def _unanswered() -> web.Response:
+    """What a handler returns when the client is gone: aiohttp drops it unsent."""
+    return web.Response(status=204)
 
 
 def _middlewares(state: EmulatorState) -> list[Any]:
@@ -1160,10 +1162,6 @@ def _middlewares(state: EmulatorState) -> list[Any]:
             response = await handler(request)
             status = response.status
             return response
-        except ConnectionResetError:
-            if request.transport is not None:
-                raise
-            return web.Response(status=204)  # never sent: nobody is listening
         finally:
             if id(request) in dropped:
                 dropped.discard(id(request))
@@ -1223,11 +1221,9 @@ def _middlewares(state: EmulatorState) -> list[Any]:
             return error.response()
         except web.HTTPException as error:
             return _http_error(error, state)
-        except asyncio.CancelledError:
-            raise
         except Exception as error:
             if isinstance(error, ConnectionResetError) and request.transport is None:
-                raise  # the client went away: the access log notes it, nothing to answer
+                return _unanswered()  # the client went away; the access log notes it
             # Type and place only: an exception's text may quote the request.
             frame = error.__traceback__
             while frame is not None and frame.tb_next is not None:

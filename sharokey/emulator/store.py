@@ -527,13 +527,6 @@ class Store:
                 (slug, digest, expires_at),
             )
 
-    def has_otp(self, slug: str, now: float) -> bool:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT 1 FROM otp_codes WHERE slug = ? AND expires_at > ?", (slug, now)
-            ).fetchone()
-        return row is not None
-
     def check_otp(self, slug: str, code: str, now: float) -> bool:
         """Whether ``code`` is the live code for this secret; a right code is used up."""
         digest = hashlib.sha256(f"{slug}:{code.strip()}".encode()).hexdigest()

@@ -132,12 +132,9 @@ class _Checker:
         value = self.body.get(name)
         return value is not None and value != ""
 
-    def integer(
-        self, name: str, low: int, high: int, unit: str, default: Optional[int]
-    ) -> Optional[int]:
+    def integer(self, name: str, low: int, high: int, unit: str, default: int) -> Optional[int]:
+        """An integer in ``[low, high]``; ``default`` when absent (every number has one)."""
         if not self.present(name):
-            if default is None:
-                self.fail(name, f"The {_label(name)} field is required")
             return default
         value = _as_int(self.body[name])
         if value is None:
