@@ -630,15 +630,12 @@ class _RepeatingDraws:
     """The store's ``secrets``: one slug and one token drawn twice, then real draws."""
 
     def __init__(self) -> None:
-        self._chars = iter("S" * 16)
-        self._tokens = iter(["T" * 40, "T" * 40])
+        # Two slugs of 8 characters, then two request tokens of 40, all drawn alike.
+        self._chars = iter("S" * 16 + "T" * 80)
         self.token_bytes = secrets.token_bytes
 
     def choice(self, alphabet: str) -> str:
         return next(self._chars, None) or secrets.choice(alphabet)
-
-    def token_urlsafe(self, size: int) -> str:
-        return next(self._tokens, None) or secrets.token_urlsafe(size)
 
 
 def test_a_slug_or_request_token_drawn_twice_is_drawn_again(

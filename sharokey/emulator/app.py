@@ -35,7 +35,7 @@ from aiohttp import web
 from sharokey._version import __version__
 from sharokey.emulator._clock import Clock
 from sharokey.emulator.faults import FaultRule, FaultSet, parse_fault
-from sharokey.emulator.store import Store, check_password, hash_password
+from sharokey.emulator.store import Store, check_password, hash_password, random_token
 from sharokey.emulator.validation import (
     Details,
     RevealInput,
@@ -352,7 +352,7 @@ class EmulatorState:
         self.tokens = [str(t) for t in tokens]
         self.readonly_tokens = [str(t) for t in readonly_tokens]
         if not self.tokens and not self.readonly_tokens:
-            self.tokens = [secrets.token_urlsafe(24)]
+            self.tokens = [random_token(32)]
         if any(not t or any(c.isspace() for c in t) for t in self.tokens + self.readonly_tokens):
             raise ValueError("tokens must be non-empty and contain no white space")
         if quota is not None and quota < 0:

@@ -30,6 +30,16 @@ from sharokey.emulator.validation import RequestInput, SecretInput
 __all__ = ["Store", "check_password", "hash_password"]
 
 SLUG_ALPHABET = string.ascii_uppercase + string.digits
+# Letters and digits only: a token starting with "-" would read as an option on a command line.
+TOKEN_ALPHABET = string.ascii_letters + string.digits
+REQUEST_TOKEN_LENGTH = 40
+
+
+def random_token(length: int = REQUEST_TOKEN_LENGTH) -> str:
+    """A credential-strength token (about 238 bits for 40 characters) safe in paths and argv."""
+    return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(length))
+
+
 SLUG_LENGTH = 8
 
 _SCHEMA = """
@@ -549,7 +559,7 @@ class Store:
         created = float(int(now))
         with self._transaction() as conn:
             while True:
-                token = secrets.token_urlsafe(30)  # 40 characters
+                token = random_token()
                 try:
                     conn.execute(
                         """INSERT INTO requests (token, company, creator, message, description,
