@@ -65,6 +65,10 @@ class ClientShell(Generic[TransportT]):
         self._transport: TransportT = (
             transport if transport is not None else self._default_transport(session, connections)
         )
+        self._setup()
+
+    def _setup(self) -> None:
+        """Per-shell state beyond the shared arguments (the async shell's worker pool)."""
 
     def _default_transport(self, session: Any, max_connections: int) -> TransportT:
         raise NotImplementedError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 import warnings
@@ -589,3 +590,24 @@ def test_a_first_404_on_delete_still_says_not_found(
     client = sharokey.Sharokey(TOKEN, api_url=API, transport=transport)
     with pytest.raises(sharokey.NotFoundError):
         getattr(client, call)("ABCDEFGH")
+
+
+async def test_async_crypto_runs_on_the_clients_own_workers_which_aclose_stops(
+    service: FakeService,
+) -> None:
+    import threading
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("sharokey")]
+
+    client = sharokey.AsyncSharokey(
+        TOKEN, api_url=API, transport=AsyncMockTransport(service), attachment_nonces="unique"
+    )
+    created = await client.create("on a worker", attachments=[("a.txt", b"x")])
+    assert created.slug
+    assert 1 <= len(workers()) <= (os.cpu_count() or 2)  # one pool per client, a core each
+    running = workers()
+    await client.aclose()
+    for worker in running:
+        worker.join(5)  # shut down without waiting: they finish and exit by themselves
+    assert workers() == []
