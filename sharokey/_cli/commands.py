@@ -186,27 +186,32 @@ def _page_footer(pagination: Any, shown: int, noun: str, walked_all: bool) -> st
 # --------------------------------------------------------------------------- secrets
 
 
+def _listing(args: argparse.Namespace, lister: Callable[..., Any]) -> tuple[list[Any], Any]:
+    """One page, or with --all every page; the last page's counters describe the walk."""
+    page = lister(
+        status=args.status,
+        limit=args.limit,
+        page=args.page,
+        creator=args.creator,
+        search=args.search,
+    )
+    pages = list(page.iter_pages()) if args.all else [page]
+    return [item for p in pages for item in p.data], pages[-1].pagination
+
+
+def _dump_listing(items: list[Any], pagination: Any) -> int:
+    output.dump_json(
+        {"data": [_unstructure(i) for i in items], "pagination": _unstructure(pagination)}
+    )
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     with make_client(args) as client:
-        page = client.list_secrets(
-            status=args.status,
-            limit=args.limit,
-            page=args.page,
-            creator=args.creator,
-            search=args.search,
-        )
-        # --all walks every following page; the last one's counters describe the walk.
-        pages = list(page.iter_pages()) if args.all else [page]
-        items: list[Secret] = [item for p in pages for item in p.data]
-        pagination = pages[-1].pagination
+        items: list[Secret]
+        items, pagination = _listing(args, client.list_secrets)
     if _json(args):
-        output.dump_json(
-            {
-                "data": [_unstructure(s) for s in items],
-                "pagination": _unstructure(pagination),
-            }
-        )
-        return 0
+        return _dump_listing(items, pagination)
     out = _out()
     if not items:
         out.write("No secrets.\n")
@@ -614,25 +619,10 @@ def cmd_create_request(args: argparse.Namespace) -> int:
 
 def cmd_list_requests(args: argparse.Namespace) -> int:
     with make_client(args) as client:
-        page = client.list_requests(
-            status=args.status,
-            limit=args.limit,
-            page=args.page,
-            creator=args.creator,
-            search=args.search,
-        )
-        # --all walks every following page; the last one's counters describe the walk.
-        pages = list(page.iter_pages()) if args.all else [page]
-        items: list[SecretRequest] = [item for p in pages for item in p.data]
-        pagination = pages[-1].pagination
+        items: list[SecretRequest]
+        items, pagination = _listing(args, client.list_requests)
     if _json(args):
-        output.dump_json(
-            {
-                "data": [_unstructure(r) for r in items],
-                "pagination": _unstructure(pagination),
-            }
-        )
-        return 0
+        return _dump_listing(items, pagination)
     out = _out()
     if not items:
         out.write("No requests.\n")
