@@ -49,7 +49,16 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
     """
 
     def _default_transport(self, session: Any, max_connections: int) -> AsyncTransport:
-        from sharokey.transports._aiohttp import AiohttpTransport
+        try:
+            from sharokey.transports._aiohttp import AiohttpTransport
+        except ModuleNotFoundError as exc:
+            if exc.name != "aiohttp":
+                raise
+            raise ModuleNotFoundError(
+                "AsyncSharokey needs aiohttp: pip install 'sharokey[aiohttp]' "
+                "(or pass transport= with your own AsyncTransport).",
+                name="aiohttp",
+            ) from None
 
         return AiohttpTransport(session=session, max_connections=max_connections)
 

@@ -611,3 +611,19 @@ async def test_async_crypto_runs_on_the_clients_own_workers_which_aclose_stops(
     for worker in running:
         worker.join(5)  # shut down without waiting: they finish and exit by themselves
     assert workers() == []
+
+
+def test_async_client_without_aiohttp_says_how_to_install_it() -> None:
+    code = (
+        "import sys; sys.modules['aiohttp'] = None\n"
+        "import sharokey\n"
+        "try:\n"
+        "    sharokey.AsyncSharokey('t')\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print(exc.name, '|', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.startswith("aiohttp |")
+    assert "pip install 'sharokey[aiohttp]'" in done.stdout
