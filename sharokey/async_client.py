@@ -170,12 +170,15 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         )
 
     async def get_details(self, slug: str) -> Secret:
+        """A secret's metadata (never its content; counts no view)."""
         return await self._run(self._core.get_details(slug))
 
     async def delete(self, slug: str) -> None:
+        """Clear a secret's content and expire it now (its metadata stays)."""
         return await self._run(self._core.delete(slug))
 
     async def get_stats(self) -> SecretStats:
+        """Company-wide counters of secrets (expired and deleted ones included)."""
         return await self._run(self._core.get_stats())
 
     async def reveal(
@@ -202,6 +205,7 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         email_reply: Optional[str] = None,
         locale: Optional[str] = None,
     ) -> SecretRequest:
+        """Ask someone to send you a secret (never repeated on an unknown outcome)."""
         return await self._run(
             self._core.create_request(
                 secret_expiration_hours=secret_expiration_hours,
@@ -234,15 +238,19 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         return AsyncPageRequest(fetch, page)
 
     async def get_request(self, token: str) -> SecretRequest:
+        """A secret request by its token (a credential: keep it private)."""
         return await self._run(self._core.get_request(token))
 
     async def delete_request(self, token: str) -> None:
+        """Expire a secret request now (it stays listed, as expired)."""
         return await self._run(self._core.delete_request(token))
 
     async def get_request_stats(self) -> RequestStats:
+        """Company-wide counters of secret requests."""
         return await self._run(self._core.get_request_stats())
 
     async def health(self) -> Health:
+        """The service's health answer (needs no token)."""
         return await self._run(self._core.health())
 
     # ----------------------------------------------------------------- lifecycle

@@ -146,6 +146,7 @@ class Sharokey(ClientShell[Transport]):
         return self._run(self._core.delete(slug))
 
     def get_stats(self) -> SecretStats:
+        """Company-wide counters of secrets (expired and deleted ones included)."""
         return self._run(self._core.get_stats())
 
     def reveal(
@@ -208,12 +209,15 @@ class Sharokey(ClientShell[Transport]):
         return fetch(page)
 
     def get_request(self, token: str) -> SecretRequest:
+        """A secret request by its token (a credential: keep it private)."""
         return self._run(self._core.get_request(token))
 
     def delete_request(self, token: str) -> None:
+        """Expire a secret request now (it stays listed, as expired)."""
         return self._run(self._core.delete_request(token))
 
     def get_request_stats(self) -> RequestStats:
+        """Company-wide counters of secret requests."""
         return self._run(self._core.get_request_stats())
 
     def health(self) -> Health:
