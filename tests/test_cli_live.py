@@ -9,7 +9,6 @@ subprocess to cover the real entry point, pipes and exit statuses.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import secrets
@@ -18,13 +17,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Union
 
-import attrs
+import _cli_support
 import pytest
+from _cli_support import Result, Run
 
 from sharokey import cli
 from sharokey._cli import terminal
+
+isolated_home = _cli_support.isolated_home  # autouse: the real config is never touched
 
 emulator = pytest.importorskip("sharokey.emulator")
 
@@ -34,34 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "tokCANARY" + secrets.token_hex(12)
 OTHER_TOKEN = "tokOTHER" + secrets.token_hex(12)
 LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
-
-
-@attrs.frozen
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never read or write the real user's configuration."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
-    monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
-    # No test may find a terminal to prompt on unless it says so.
-    monkeypatch.setattr(terminal, "interactive", lambda: False)
-    monkeypatch.setattr(terminal, "can_prompt_secret", lambda: False)
-    return tmp_path / "xdg"
 
 
 @pytest.fixture

@@ -20,14 +20,17 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Any, Callable, Union
+from typing import IO, Any, Union
 
-import attrs
+import _cli_support
 import pytest
+from _cli_support import Result, Run
 
 from sharokey import cli, errors
 from sharokey._cli import commands, files, output, terminal
 from sharokey.client import Sharokey
+
+isolated_home = _cli_support.isolated_home  # autouse: the real config is never touched
 
 emulator = pytest.importorskip("sharokey.emulator")
 
@@ -36,33 +39,6 @@ TOKEN = "tokMORE" + secrets.token_hex(12)
 LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 #: The real check, kept before the autouse fixture replaces it for every test.
 REAL_INTERACTIVE = terminal.interactive
-
-
-@attrs.frozen
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never read or write the real user's configuration; no terminal unless a test says so."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
-    monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
-    monkeypatch.setattr(terminal, "interactive", lambda: False)
-    monkeypatch.setattr(terminal, "can_prompt_secret", lambda: False)
-    return tmp_path / "xdg"
 
 
 @pytest.fixture
