@@ -28,7 +28,6 @@ import os
 import sys
 import time
 import uuid
-import warnings
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from datetime import timezone
 from typing import Any, Callable, Optional, TypeVar, Union
@@ -40,7 +39,14 @@ from sharokey import _validate
 from sharokey._convert import as_mapping, structure
 from sharokey._version import __version__
 from sharokey.config import missing_token_error, resolve
-from sharokey.crypto import NonceMode, compose_share_url, open_payload, parse_share_url, seal
+from sharokey.crypto import (
+    NonceMode,
+    compose_share_url,
+    open_payload,
+    parse_share_url,
+    seal,
+    warn_shared_nonces,
+)
 from sharokey.errors import (
     ConfigurationError,
     InvalidResponseError,
@@ -49,7 +55,6 @@ from sharokey.errors import (
     RateLimitError,
     ServerError,
     SharokeyError,
-    SharokeySecurityWarning,
     ValidationError,
     error_for,
 )
@@ -96,16 +101,7 @@ INVALID_JSON = "INVALID_JSON"
 #: Code of a ``NetworkError`` for a TLS failure: never transient, never retried.
 TLS_ERROR = "TLS_ERROR"
 
-_SPLICE_CHUNK = 1 << 20
-
-_SHARED_NONCES_WARNING = (
-    "Attachments are sealed in the official shared-nonce format: the content and every "
-    "attachment use the same AES-GCM key and nonce, so whoever stores the ciphertexts (the "
-    "server) can XOR them and read the content when a file has a predictable header. The "
-    "hosted web viewer needs this format. Build the client with attachment_nonces='shared' "
-    "to accept it knowingly, or attachment_nonces='unique' for a fresh nonce per attachment "
-    "(read by this SDK and the emulator's viewer, not by the hosted viewer)."
-)  # characters of base64 turned into bytes per GIL hold
+_SPLICE_CHUNK = 1 << 20  # characters of base64 turned into bytes per GIL hold
 
 
 def user_agent() -> str:
@@ -774,7 +770,7 @@ class Core:
         nonces = self.attachment_nonces
         if args.attachments and nonces is None:
             # Warned here, on the caller's stack (client method -> caller), not in a thread.
-            warnings.warn(_SHARED_NONCES_WARNING, SharokeySecurityWarning, stacklevel=4)
+            warn_shared_nonces(stacklevel=4)
             nonces = "shared"
         built = yield Offload(build_create_body, args, nonces)
         key_b = built.key_b

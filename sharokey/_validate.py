@@ -18,6 +18,17 @@ from urllib.parse import quote
 import attrs
 
 from sharokey.errors import ValidationError
+from sharokey.limits import (
+    MAX_ATTACHMENTS,
+    MAX_ATTACHMENTS_BYTES,
+    MAX_HOURS,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_REQUEST_VIEWS,
+    MAX_TEXT,
+    MAX_VIEWS,
+    MIN_HOURS,
+    MIN_VIEWS,
+)
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -35,19 +46,11 @@ __all__ = [
     "reveal_args",
 ]
 
-# The service's limits (SPEC sections 2 and 3). crypto.py holds the same two
-# attachment numbers; they are repeated here so validation stays import-light.
-MAX_ATTACHMENTS = 10
-MAX_ATTACHMENTS_BYTES = 10 * 1024 * 1024
-MAX_HOURS = 1000
-MAX_VIEWS = 1000
-MAX_REQUEST_VIEWS = 10
-MAX_TEXT = 255
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 _COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _STATUSES = ("active", "expired")
 _LOCALES = ("en", "fr")
@@ -177,8 +180,10 @@ def idempotency_key(value: object) -> Optional[str]:
         return None
     if not isinstance(value, str) or _KEY_RE.match(value) is None:
         raise ValidationError(
-            "idempotency_key must be 1 to 255 visible ASCII characters.",
-            details={"idempotency_key": ["must be 1 to 255 visible ASCII characters"]},
+            f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters.",
+            details={
+                "idempotency_key": [f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"]
+            },
         )
     return value
 
@@ -286,8 +291,8 @@ def create_args(
         content = ""
     elif not content and not files:
         v.add("content", "must not be empty (or give attachments)")
-    checked_hours = _int_between(v, "hours", hours, 1, MAX_HOURS)
-    checked_views = _int_between(v, "views", views, 1, MAX_VIEWS)
+    checked_hours = _int_between(v, "hours", hours, MIN_HOURS, MAX_HOURS)
+    checked_views = _int_between(v, "views", views, MIN_VIEWS, MAX_VIEWS)
     checked_description = _text(v, "description", description)
     checked_message = _text(v, "message", message)
     if password is not None and (not isinstance(password, str) or not password):
@@ -355,11 +360,13 @@ def request_args(
     locale: object = None,
 ) -> RequestArgs:
     v = Violations()
-    secret_hours = _int_between(v, "secret_expiration_hours", secret_expiration_hours, 1, MAX_HOURS)
-    request_hours = _int_between(
-        v, "request_expiration_hours", request_expiration_hours, 1, MAX_HOURS
+    secret_hours = _int_between(
+        v, "secret_expiration_hours", secret_expiration_hours, MIN_HOURS, MAX_HOURS
     )
-    views = _int_between(v, "maximum_views", maximum_views, 1, MAX_REQUEST_VIEWS)
+    request_hours = _int_between(
+        v, "request_expiration_hours", request_expiration_hours, MIN_HOURS, MAX_HOURS
+    )
+    views = _int_between(v, "maximum_views", maximum_views, MIN_VIEWS, MAX_REQUEST_VIEWS)
     checked_message = _text(v, "message", message)
     checked_description = _text(v, "description", description)
     checked_to = _email(v, "email_to", email_to)

@@ -45,6 +45,7 @@ from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import PBKDF2
 
 from sharokey.errors import DecryptionError, SharokeySecurityWarning, ValidationError
+from sharokey.limits import MAX_ATTACHMENTS, MAX_ATTACHMENTS_BYTES
 
 __all__ = [
     "ALPHABET",
@@ -56,6 +57,7 @@ __all__ = [
     "NONCE_BYTES",
     "PBKDF2_ITERATIONS",
     "SALT_BYTES",
+    "SHARED_NONCE_WARNING",
     "TAG_BYTES",
     "NonceMode",
     "Opened",
@@ -69,6 +71,7 @@ __all__ = [
     "parse_share_url",
     "seal",
     "split_key",
+    "warn_shared_nonces",
 ]
 
 KEY_LENGTH = 32
@@ -80,8 +83,6 @@ SALT_BYTES = 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
 AES_KEY_BYTES = 32
-MAX_ATTACHMENTS = 10
-MAX_ATTACHMENTS_BYTES = 10 * 1024 * 1024
 
 NonceMode = Literal["shared", "unique"]
 
@@ -96,18 +97,20 @@ _KEY_B_RE = re.compile(r"[A-Za-z0-9]{24}")
 _KEY_RULE = "must be 32 characters from A-Z, a-z and 0-9"
 _KEY_B_RULE = "must be 24 characters from A-Z, a-z and 0-9"
 
-# The one piece of module state: the default-mode warning is emitted once per
-# process (not once per call site, which is what the warnings filter would do).
+# The one piece of module state: the shared-nonce warning is shown once per process
+# (not once per call site, which is what the warnings filter alone would do).
 _warning_lock = threading.Lock()
 _shared_warning_emitted = False
 
-_SHARED_NONCE_WARNING = (
-    "Attachments were sealed in the official shared-nonce format: the content and every "
+#: The one text of the shared-nonce warning, raised by :func:`warn_shared_nonces`.
+SHARED_NONCE_WARNING = (
+    "Attachments are sealed in the official shared-nonce format: the content and every "
     "attachment use the same AES-GCM key and nonce, so whoever stores the ciphertexts (the "
     "server) can XOR them and read the content when a file has a predictable header. The "
-    "hosted web viewer needs this format. Pass nonces='shared' to accept it knowingly, or "
-    "nonces='unique' for a fresh nonce per attachment (opened by this SDK and the emulator's "
-    "viewer, not by the hosted viewer). See docs/security.md."
+    "hosted web viewer needs this format. Accept it knowingly with attachment_nonces='shared' "
+    "on a client (nonces='shared' for seal), or use attachment_nonces='unique' "
+    "(nonces='unique') for a fresh nonce per attachment, opened by this SDK and the "
+    "emulator's viewer but not by the hosted viewer. See docs/security.md."
 )
 
 
@@ -118,17 +121,21 @@ def _reset_shared_nonce_warning() -> None:
         _shared_warning_emitted = False
 
 
-def _warn_shared_nonce_once() -> None:
+def warn_shared_nonces(stacklevel: int = 2) -> None:
+    """The one rule: warn once per process when attachments get the shared format by default.
+
+    Called where the default is taken (``seal(nonces=None)``, a client built
+    without ``attachment_nonces``), with ``stacklevel`` pointing at the
+    caller's own line. Under an ``error`` filter it raises on every call.
+    """
     global _shared_warning_emitted
     with _warning_lock:
         if _shared_warning_emitted:
             return
         _shared_warning_emitted = True
     try:
-        # stacklevel 3: point at the code that called seal().
-        warnings.warn(_SHARED_NONCE_WARNING, SharokeySecurityWarning, stacklevel=3)
+        warnings.warn(SHARED_NONCE_WARNING, SharokeySecurityWarning, stacklevel=stacklevel + 1)
     except BaseException:
-        # Under an "error" filter the warning raised: keep raising on every call.
         with _warning_lock:
             _shared_warning_emitted = False
         raise
@@ -377,7 +384,7 @@ def seal(
     files = _collect_attachments(attachments)
     mode: str = nonces or "shared"
     if files and nonces is None:
-        _warn_shared_nonce_once()
+        warn_shared_nonces(stacklevel=2)  # points at the code that called seal()
 
     salt = secrets.token_bytes(SALT_BYTES)
     iv = secrets.token_bytes(NONCE_BYTES)

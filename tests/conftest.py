@@ -14,6 +14,16 @@ from sharokey._core import Response
 from sharokey._retry import RetryPolicy
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_nonce_warning() -> Iterator[None]:
+    """The shared-nonce warning shows once per process: each test starts before it was shown."""
+    from sharokey import crypto
+
+    crypto._reset_shared_nonce_warning()
+    yield
+    crypto._reset_shared_nonce_warning()
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No token or URL from the environment, and a config directory of the test's own."""

@@ -1,0 +1,45 @@
+"""Every documented limit of the service, once (docs/protocol.md#2-endpoints).
+
+Both sides read these numbers: the SDK's argument checks (``_validate``,
+``_body``, ``crypto``) and the emulator's request validation. A number
+changed here changes both, which is why the emulator's tests spell the
+documented values out literally instead of importing them: a wrong constant
+here fails those tests rather than agreeing with itself.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_HOURS",
+    "DEFAULT_REQUEST_HOURS",
+    "DEFAULT_VIEWS",
+    "MAX_ATTACHMENTS",
+    "MAX_ATTACHMENTS_BYTES",
+    "MAX_HOURS",
+    "MAX_IDEMPOTENCY_KEY",
+    "MAX_REQUEST_VIEWS",
+    "MAX_TEXT",
+    "MAX_VIEWS",
+    "MIN_HOURS",
+    "MIN_VIEWS",
+]
+
+#: A secret lives 1 to 1000 hours (``expiration_hours``); a request's two lifetimes too.
+MIN_HOURS = 1
+MAX_HOURS = 1000
+#: A secret may be viewed 1 to 1000 times (``maximum_views``).
+MIN_VIEWS = 1
+MAX_VIEWS = 1000
+#: A secret request allows 1 to 10 views of the secret it collects.
+MAX_REQUEST_VIEWS = 10
+#: Defaults when the caller gives none: 24 hours, one view; a request waits 48 hours.
+DEFAULT_HOURS = 24
+DEFAULT_VIEWS = 1
+DEFAULT_REQUEST_HOURS = 48
+#: Free-text fields (description, message, ip_whitelist, geolocation, e-mail): characters.
+MAX_TEXT = 255
+#: At most 10 attachments, 10 MiB of plaintext in all.
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENTS_BYTES = 10 * 1024 * 1024
+#: An ``Idempotency-Key``: 1 to 255 visible ASCII characters.
+MAX_IDEMPOTENCY_KEY = 255
