@@ -1,11 +1,23 @@
-"""The retry policy and the one factory both shells build tenacity from.
+"""The whole retry decision, and the one factory both shells build tenacity from.
 
-The decision (retry or not) and the delay are pure functions in
-``sharokey._core``; this module turns a :class:`RetryPolicy` into the keyword
-arguments of a *fresh* ``tenacity.Retrying`` (sync) or ``AsyncRetrying``
-(async) per request: a shared instance would mix up attempt counts of
-concurrent calls. The predicate only ever accepts ``SharokeyError``s, so
-``CancelledError`` and ``KeyboardInterrupt`` always go straight through.
+Whether to repeat, how long to wait, and which requests may repeat at all
+are decided here and nowhere else (docs/protocol.md#5-errors-and-retries):
+
+- :func:`repeatable`: which requests may be repeated when their outcome is
+  unknown (GET and DELETE; a POST only with an idempotency key and
+  ``retry_ambiguous_posts=True``);
+- :func:`should_retry`: whether one failure may be cured by sending again,
+  one ``if`` and one debug line per reason (openai-python's
+  ``BaseClient._should_retry`` shape);
+- :func:`retry_delay`: the server's ``Retry-After`` when usable, else capped
+  exponential backoff with jitter.
+
+Transports contribute one fact, ``NetworkError.request_sent``, and decide
+nothing. :func:`retry_kwargs` turns a :class:`RetryPolicy` into the
+arguments of a *fresh* ``tenacity.Retrying``/``AsyncRetrying`` per request
+(a shared instance would mix up the attempt counts of concurrent calls). The
+predicate accepts only ``SharokeyError``s, so ``CancelledError`` and
+``KeyboardInterrupt`` always go straight through.
 """
 
 from __future__ import annotations
@@ -20,10 +32,28 @@ import attrs
 import tenacity
 from tenacity.wait import wait_base
 
-from sharokey._core import Request, retry_delay, should_retry
-from sharokey.errors import ConfigurationError, SharokeyError
+from sharokey._messages import Request
+from sharokey.errors import (
+    INVALID_JSON,
+    TLS_ERROR,
+    ConfigurationError,
+    InvalidResponseError,
+    NetworkError,
+    RateLimitError,
+    ServerError,
+    SharokeyError,
+)
 
-__all__ = ["RetryPolicy", "equal_jitter", "policy_for", "retry_kwargs"]
+__all__ = [
+    "RetryPolicy",
+    "equal_jitter",
+    "log_attempt",
+    "policy_for",
+    "repeatable",
+    "retry_delay",
+    "retry_kwargs",
+    "should_retry",
+]
 
 logger = logging.getLogger("sharokey")
 
@@ -66,6 +96,92 @@ class RetryPolicy:
     jitter: Callable[[float], float] = equal_jitter
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Optional[Callable[[float], Awaitable[None]]] = None
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+def repeatable(method: str, *, idempotent_post: bool = False) -> bool:
+    """Whether a request may be sent again when its outcome is unknown.
+
+    GET and DELETE act the same however often they arrive. A POST may only
+    when it carries an idempotency key the service honours *and* the caller
+    opted in (``idempotent_post``: ``retry_ambiguous_posts=True`` on a create
+    or a reveal); any other POST could create twice.
+    """
+    return method in ("GET", "DELETE") or (method == "POST" and idempotent_post)
+
+
+def _decide(request: Request, retry: bool, reason: str) -> bool:
+    logger.debug(
+        "%s %s: %s, %s", request.method, request.label, reason, "retry" if retry else "no retry"
+    )
+    return retry
+
+
+def should_retry(exc: BaseException, request: Request, *, retry_after_cap: float) -> bool:
+    """Whether ``exc`` from sending ``request`` may be cured by sending it again.
+
+    Anything that is not a :class:`SharokeyError` (``CancelledError``,
+    ``KeyboardInterrupt``, a bug) is never retried.
+    """
+    if not isinstance(exc, SharokeyError):
+        return False
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None and retry_after > retry_after_cap:
+        # Not worth waiting for: raised at once, with its retry_after for the caller.
+        return _decide(request, False, f"Retry-After {retry_after:g} s is over the cap")
+    if isinstance(exc, RateLimitError) and exc.code == "TOO_MANY_ATTEMPTS" and retry_after is None:
+        return _decide(request, False, "locked for an unknown time")
+    if isinstance(exc, RateLimitError):
+        return _decide(request, exc.status == 429, f"rate limited (HTTP {exc.status})")
+    if isinstance(exc, NetworkError) and exc.code == TLS_ERROR:
+        return _decide(request, False, "TLS failure, not transient")
+    if isinstance(exc, NetworkError) and not exc.request_sent:
+        return _decide(request, True, f"{exc.code} before the request left")
+    if isinstance(exc, NetworkError):  # RequestTimeoutError included
+        return _decide(request, request.ambiguous_safe, f"{exc.code} after the request left")
+    if isinstance(exc, ServerError) and exc.status == 503:
+        return _decide(request, True, "service unavailable (HTTP 503)")
+    if isinstance(exc, ServerError) and exc.status in (500, 502, 504):
+        return _decide(request, request.ambiguous_safe, f"outcome unknown (HTTP {exc.status})")
+    if isinstance(exc, InvalidResponseError) and exc.code == INVALID_JSON:
+        return _decide(request, request.ambiguous_safe, "answer cut short or not JSON")
+    return False
+
+
+def retry_delay(
+    attempt: int,
+    exc: Optional[BaseException],
+    *,
+    base_delay: float,
+    max_delay: float,
+    retry_after_cap: float,
+    jitter: Callable[[float], float],
+) -> float:
+    """Seconds before the next attempt: the server's Retry-After when given, else backoff."""
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, (int, float)) and 0 <= retry_after <= retry_after_cap:
+        return float(retry_after)
+    backoff = min(max_delay, base_delay * (2 ** max(0, attempt - 1)))
+    return max(0.0, min(max_delay, jitter(backoff)))
+
+
+def log_attempt(request: Request, outcome: object, attempt: int, started: float) -> None:
+    """DEBUG line for one attempt: method, masked path, status or error code, timing."""
+    if logger.isEnabledFor(logging.DEBUG):
+        elapsed = (time.perf_counter() - started) * 1000.0
+        logger.debug(
+            "%s %s -> %s (attempt %d, %.1f ms)",
+            request.method,
+            request.label,
+            outcome,
+            attempt,
+            elapsed,
+        )
+
+
+# --------------------------------------------------------------------------- tenacity
 
 
 class _Wait(wait_base):

@@ -19,8 +19,6 @@ import attrs
 
 from sharokey.errors import ValidationError
 from sharokey.limits import (
-    MAX_ATTACHMENTS,
-    MAX_ATTACHMENTS_BYTES,
     MAX_HOURS,
     MAX_IDEMPOTENCY_KEY,
     MAX_REQUEST_VIEWS,
@@ -31,8 +29,6 @@ from sharokey.limits import (
 )
 
 __all__ = [
-    "MAX_ATTACHMENTS",
-    "MAX_ATTACHMENTS_BYTES",
     "AttachmentSource",
     "CreateArgs",
     "ListArgs",
@@ -206,6 +202,7 @@ class AttachmentSource:
 
 
 def _attachments(v: Violations, value: object) -> tuple[AttachmentSource, ...]:
+    # Shapes only: the budget (count and bytes) is checked where the files are read (_body).
     if value is None:
         return ()
     if isinstance(value, (str, bytes, bytearray, os.PathLike)) or not isinstance(
@@ -214,11 +211,7 @@ def _attachments(v: Violations, value: object) -> tuple[AttachmentSource, ...]:
         v.add("attachments", "must be a list of paths, (name, bytes) pairs or binary files")
         return ()
     items = list(value)
-    if len(items) > MAX_ATTACHMENTS:
-        v.add("attachments", f"must be at most {MAX_ATTACHMENTS} files")
-        return ()
     out: list[AttachmentSource] = []
-    in_memory = 0
     for index, item in enumerate(items, 1):
         if isinstance(item, (str, os.PathLike)):
             name = os.path.basename(os.fspath(item))
@@ -235,7 +228,6 @@ def _attachments(v: Violations, value: object) -> tuple[AttachmentSource, ...]:
                 v.add("attachments", f"item {index} ({name}) must hold bytes")
                 continue
             data = bytes(data)
-            in_memory += len(data)
             out.append(AttachmentSource("bytes", name, data=data))
         elif hasattr(item, "read"):
             raw_name = getattr(item, "name", None)
@@ -243,8 +235,6 @@ def _attachments(v: Violations, value: object) -> tuple[AttachmentSource, ...]:
             out.append(AttachmentSource("file", name or f"attachment-{index}", source=item))
         else:
             v.add("attachments", f"item {index} is not a path, a (name, bytes) pair or a file")
-    if in_memory > MAX_ATTACHMENTS_BYTES:
-        v.add("attachments", f"must be at most {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MiB in all")
     return tuple(out)
 
 

@@ -19,8 +19,8 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import tenacity
 
-from sharokey._core import Offload, Operation, Send, log_attempt
-from sharokey._retry import retry_kwargs
+from sharokey._messages import Offload, Operation, Send
+from sharokey._retry import log_attempt, retry_kwargs
 from sharokey._shell import ClientShell
 from sharokey.errors import SharokeyError
 from sharokey.models import (

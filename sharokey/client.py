@@ -15,8 +15,8 @@ from typing import Any, Optional, TypeVar, Union
 
 import tenacity
 
-from sharokey._core import Offload, Operation, Send, log_attempt
-from sharokey._retry import retry_kwargs
+from sharokey._messages import Offload, Operation, Send
+from sharokey._retry import log_attempt, retry_kwargs
 from sharokey._shell import ClientShell
 from sharokey.errors import SharokeyError
 from sharokey.models import (

@@ -11,8 +11,8 @@ server. The server therefore holds ciphertext plus keyA and still faces
 62**24 (about 2**143) candidate keys; the recipient, holding the link, has
 both halves. This is what makes the service zero-knowledge.
 
-Wire format (SPEC section 4, byte-exact with the official SDKs)
----------------------------------------------------------------
+Wire format (docs/protocol.md#4-cryptography, byte-exact with the official SDKs)
+--------------------------------------------------------------------------------
 aes_key = PBKDF2-HMAC-SHA256(UTF-8 key, 16-byte salt, 10,000 rounds, 32 bytes);
 ``content`` = base64(AES-256-GCM(aes_key, 12-byte iv)(UTF-8 text) || 16-byte tag).
 
@@ -45,7 +45,11 @@ from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import PBKDF2
 
 from sharokey.errors import DecryptionError, SharokeySecurityWarning, ValidationError
-from sharokey.limits import MAX_ATTACHMENTS, MAX_ATTACHMENTS_BYTES
+from sharokey.limits import (  # the two MAX_ names are re-exported: public since 0.1
+    MAX_ATTACHMENTS,
+    MAX_ATTACHMENTS_BYTES,
+    attachment_budget_problem,
+)
 
 __all__ = [
     "ALPHABET",
@@ -329,8 +333,9 @@ def _collect_attachments(
     files: list[tuple[str, memoryview]] = []
     total = 0
     for item in iterator:
-        if len(files) == MAX_ATTACHMENTS:
-            raise refuse(f"at most {MAX_ATTACHMENTS} files")
+        over = attachment_budget_problem(len(files) + 1, total)  # an endless iterable stops
+        if over is not None:
+            raise refuse(over)
         if not isinstance(item, (tuple, list)) or len(item) != 2:
             raise refuse("each attachment must be a (name, bytes) pair")
         name, data = item
@@ -343,8 +348,9 @@ def _collect_attachments(
             raise refuse(f"the data of {name!r} must be a contiguous buffer")
         view = view.cast("B")
         total += view.nbytes
-        if total > MAX_ATTACHMENTS_BYTES:
-            raise refuse(f"at most {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MiB in all")
+        over = attachment_budget_problem(len(files) + 1, total)
+        if over is not None:
+            raise refuse(over)
         files.append((name, view))
     return files
 

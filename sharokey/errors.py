@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 __all__ = [
+    "INVALID_JSON",
+    "TLS_ERROR",
     "AuthenticationError",
     "ConfigurationError",
     "DecryptionError",
@@ -37,6 +39,12 @@ __all__ = [
 ]
 
 _MAX_MESSAGE = 300
+
+#: Code of an ``InvalidResponseError`` for a 2xx body that is not JSON (cut short, a proxy
+#: page): the one kind of invalid answer that repeating may cure.
+INVALID_JSON = "INVALID_JSON"
+#: Code of a ``NetworkError`` for a TLS failure: never transient, never retried.
+TLS_ERROR = "TLS_ERROR"
 
 
 class SharokeySecurityWarning(UserWarning):

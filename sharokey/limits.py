@@ -1,13 +1,15 @@
 """Every documented limit of the service, once (docs/protocol.md#2-endpoints).
 
-Both sides read these numbers: the SDK's argument checks (``_validate``,
-``_body``, ``crypto``) and the emulator's request validation. A number
+Both sides read these numbers: the SDK (``_validate``, ``_body``, ``crypto``)
+and the emulator's request validation. A number
 changed here changes both, which is why the emulator's tests spell the
 documented values out literally instead of importing them: a wrong constant
 here fails those tests rather than agreeing with itself.
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 __all__ = [
     "DEFAULT_HOURS",
@@ -22,6 +24,7 @@ __all__ = [
     "MAX_VIEWS",
     "MIN_HOURS",
     "MIN_VIEWS",
+    "attachment_budget_problem",
 ]
 
 #: A secret lives 1 to 1000 hours (``expiration_hours``); a request's two lifetimes too.
@@ -43,3 +46,16 @@ MAX_ATTACHMENTS = 10
 MAX_ATTACHMENTS_BYTES = 10 * 1024 * 1024
 #: An ``Idempotency-Key``: 1 to 255 visible ASCII characters.
 MAX_IDEMPOTENCY_KEY = 255
+
+
+def attachment_budget_problem(files: int, total_bytes: int) -> Optional[str]:
+    """What is wrong with ``files`` attachments of ``total_bytes`` plaintext in all, or None.
+
+    The one statement of the budget's rule; phrased to follow the word
+    "attachments" in a message or under ``details["attachments"]``.
+    """
+    if files > MAX_ATTACHMENTS:
+        return f"must be at most {MAX_ATTACHMENTS} files"
+    if total_bytes > MAX_ATTACHMENTS_BYTES:
+        return f"must be at most {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MiB in all"
+    return None

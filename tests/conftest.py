@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from sharokey._core import Response
+from sharokey._messages import Response
 from sharokey._retry import RetryPolicy
 
 

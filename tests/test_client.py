@@ -19,7 +19,7 @@ import requests
 
 import sharokey
 from sharokey import crypto
-from sharokey._core import Request, Response
+from sharokey._messages import Request, Response
 from sharokey.transports import AsyncMockTransport, MockTransport
 
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -533,7 +533,7 @@ import sys
 import sharokey
 assert "aiohttp" not in sys.modules and "requests" not in sys.modules, "heavy import"
 from sharokey.transports import MockTransport
-from sharokey._core import Response
+from sharokey._messages import Response
 client = sharokey.Sharokey("t", transport=MockTransport(
     lambda r: Response(status=200, body=b'{"success": true, "data": {"total_secrets": 1}}')))
 assert client.get_stats().total_secrets == 1

@@ -12,9 +12,10 @@ import requests
 import urllib3.exceptions
 
 import sharokey
-from sharokey._core import TLS_ERROR, Request
+from sharokey._messages import Request
 from sharokey.config import Timeout
 from sharokey.emulator import run_emulator, start_emulator
+from sharokey.errors import TLS_ERROR
 from sharokey.transports import AiohttpTransport, AsyncTransport, Transport, _aiohttp, _requests
 
 pytestmark = pytest.mark.usefixtures("clean_env")

@@ -11,7 +11,7 @@ import pytest
 
 import sharokey
 from sharokey import config
-from sharokey._core import Request, Response
+from sharokey._messages import Request, Response
 from sharokey.transports import MockTransport
 
 pytestmark = pytest.mark.usefixtures("clean_env")

@@ -11,20 +11,12 @@ import pytest
 
 import sharokey
 from sharokey import _validate, crypto
-from sharokey._core import (
-    INVALID_JSON,
-    Core,
-    Headers,
-    Request,
-    Response,
-    Send,
-    build_create_body,
-    decode_envelope,
-    parse_retry_after,
-    retry_delay,
-    should_retry,
-)
-from sharokey.errors import CODE_TO_ERROR
+from sharokey._body import build_create_body
+from sharokey._core import Core
+from sharokey._decode import decode_envelope, parse_retry_after
+from sharokey._messages import Headers, Request, Response, Send
+from sharokey._retry import retry_delay, should_retry
+from sharokey.errors import CODE_TO_ERROR, INVALID_JSON
 
 CORE = Core(api_url="https://api.example.com/api/v1", token="core-token-123456")
 

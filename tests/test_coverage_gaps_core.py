@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import sharokey
-from sharokey._core import Request, Response
+from sharokey._messages import Request, Response
 from sharokey.transports import MockTransport
 
 pytestmark = pytest.mark.usefixtures("clean_env")

@@ -315,9 +315,8 @@ def _statuses(cls: type[SharokeyError]) -> str:
 
 def _sdk_codes() -> dict[type[SharokeyError], list[str]]:
     """Codes the SDK itself sets on errors beyond each class's default."""
-    from sharokey._core import INVALID_JSON, TLS_ERROR
     from sharokey.config import missing_token_error
-    from sharokey.errors import InvalidResponseError, NetworkError
+    from sharokey.errors import INVALID_JSON, TLS_ERROR, InvalidResponseError, NetworkError
 
     token_missing = missing_token_error()
     return {

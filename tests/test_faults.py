@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 import pytest
 
 import sharokey
-from sharokey._core import Request, Response
+from sharokey._messages import Request, Response
 from sharokey.config import Timeout
 from sharokey.emulator import EmulatorHandle, run_emulator, start_emulator
 from sharokey.transports import AiohttpTransport, RequestsTransport

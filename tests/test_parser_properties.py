@@ -22,7 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sharokey._core import Core, Offload, Response, Send
+from sharokey._core import Core
+from sharokey._messages import Offload, Response, Send
 from sharokey.errors import (
     CODE_TO_ERROR,
     InvalidResponseError,

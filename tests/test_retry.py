@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 import sharokey
-from sharokey._core import Request, Response
+from sharokey._messages import Request, Response
 from sharokey._retry import RetryPolicy
 from sharokey.transports import AsyncMockTransport, MockTransport
 

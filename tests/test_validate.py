@@ -10,7 +10,8 @@ import pytest
 
 import sharokey
 from sharokey import _validate
-from sharokey._core import Request, Response, build_create_body
+from sharokey._body import build_create_body
+from sharokey._messages import Request, Response
 from sharokey.transports import AsyncMockTransport, MockTransport
 
 pytestmark = pytest.mark.usefixtures("clean_env")

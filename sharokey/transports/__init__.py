@@ -1,7 +1,7 @@
 """Transports: the one place bytes meet the network.
 
-A transport takes a fully built :class:`~sharokey._core.Request` and returns
-the whole :class:`~sharokey._core.Response`, or raises
+A transport takes a fully built :class:`~sharokey._messages.Request` and returns
+the whole :class:`~sharokey._messages.Response`, or raises
 :class:`~sharokey.errors.NetworkError` (``RequestTimeoutError`` for
 timeouts) with ``request_sent`` telling whether anything may have reached the
 server. It does no retries, no decoding, no logging of content.
@@ -20,7 +20,7 @@ import inspect
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Union, runtime_checkable
 
-from sharokey._core import Request, Response
+from sharokey._messages import Request, Response
 from sharokey.config import Timeout
 
 if TYPE_CHECKING:

@@ -20,13 +20,19 @@ import io
 import threading
 from collections.abc import AsyncGenerator
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 import aiohttp
 
-from sharokey._core import TLS_ERROR, Request, Response
+from sharokey._messages import Request, Response
 from sharokey.config import Timeout
-from sharokey.errors import ConfigurationError, NetworkError, RequestTimeoutError
+from sharokey.errors import (
+    TLS_ERROR,
+    ConfigurationError,
+    NetworkError,
+    RequestTimeoutError,
+    SharokeyError,
+)
+from sharokey.transports._exceptions import ExceptionMap, ExceptionTable, Fault, translate
 
 __all__ = ["AiohttpTransport"]
 
@@ -110,7 +116,8 @@ class AiohttpTransport:
             # slices keep each write short and let the loop run between them.
             headers["Content-Length"] = str(len(data))
             data = _slices(data)
-        try:
+        mapping = ExceptionMap(_map, request, timeout)
+        with mapping:
             async with session.request(
                 request.method,
                 request.url,
@@ -126,19 +133,8 @@ class AiohttpTransport:
                     buffer.write(chunk)
                 body = buffer.getvalue()
                 return Response(status=answer.status, headers=answer.headers.items(), body=body)
-        except aiohttp.ClientError as exc:
-            raise _map(exc, request, timeout) from None
-        except asyncio.TimeoutError:
-            raise RequestTimeoutError(
-                f"{_host(request)} did not finish answering in time "
-                "(the request may have been received).",
-                request_sent=True,
-            ) from None
-        except OSError as exc:
-            raise NetworkError(
-                f"The connection to {_host(request)} failed ({type(exc).__name__}).",
-                request_sent=True,
-            ) from None
+        mapping.raise_mapped()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self) -> None:
         """Close the sessions this transport created; a caller's session stays open."""
@@ -162,48 +158,79 @@ class AiohttpTransport:
         return f"AiohttpTransport(owns_session={self._user_session is None})"
 
 
-def _limit(seconds: Optional[float]) -> str:
-    return f"limit {seconds:g} s" if seconds is not None else "no limit set"
+def _connect(timeout: Timeout) -> Optional[float]:
+    return timeout.connect
 
 
-def _host(request: Request) -> str:
-    try:
-        return urlsplit(request.url).netloc or "the server"
-    except ValueError:
-        return "the server"
+def _read(timeout: Timeout) -> Optional[float]:
+    return timeout.read
 
 
-def _map(exc: aiohttp.ClientError, request: Request, timeout: Timeout) -> Exception:
-    host = _host(request)
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return RequestTimeoutError(
-            f"Connecting to {host} took too long ({_limit(timeout.connect)}).", request_sent=False
-        )
-    if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
-        return NetworkError(
-            f"The TLS connection to {host} failed (certificate or protocol); check the API URL.",
-            code=TLS_ERROR,
+#: aiohttp's exceptions, most specific first (see ``ExceptionMap``). Its timeouts are
+#: also ``asyncio.TimeoutError``s and its connection errors ``OSError``s: the generic
+#: rows come last.
+_EXCEPTIONS: ExceptionTable = (
+    (
+        aiohttp.ConnectionTimeoutError,
+        Fault(
+            RequestTimeoutError,
+            "Connecting to {host} took too long ({limit}).",
             request_sent=False,
-        )
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return NetworkError(
-            f"Could not connect to {host}: the name could not be resolved.", request_sent=False
-        )
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return NetworkError(
-            f"Could not connect to {host}: connection refused or unreachable. "
+            limit=_connect,
+        ),
+    ),
+    (
+        (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch),
+        Fault(
+            NetworkError,
+            "The TLS connection to {host} failed (certificate or protocol); check the API URL.",
+            request_sent=False,
+            code=TLS_ERROR,
+        ),
+    ),
+    (
+        aiohttp.ClientConnectorDNSError,
+        Fault(
+            NetworkError,
+            "Could not connect to {host}: the name could not be resolved.",
+            request_sent=False,
+        ),
+    ),
+    (
+        aiohttp.ClientConnectorError,
+        Fault(
+            NetworkError,
+            "Could not connect to {host}: connection refused or unreachable. "
             "Check the network and the API URL.",
             request_sent=False,
-        )
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return RequestTimeoutError(
-            f"{host} did not answer in time ({_limit(timeout.read)}; the request may have been "
-            "received).",
-            request_sent=True,
-        )
-    if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
-        return ConfigurationError("The request URL is invalid; check the API URL.")
-    return NetworkError(
-        f"The connection to {host} failed after the request was sent ({type(exc).__name__}).",
-        request_sent=True,
-    )
+        ),
+    ),
+    (
+        aiohttp.ServerTimeoutError,
+        Fault(
+            RequestTimeoutError,
+            "{host} did not answer in time ({limit}; the request may have been received).",
+            limit=_read,
+        ),
+    ),
+    (
+        (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError),
+        Fault(ConfigurationError, "The request URL is invalid; check the API URL."),
+    ),
+    (
+        aiohttp.ClientError,
+        Fault(NetworkError, "The connection to {host} failed after the request was sent ({name})."),
+    ),
+    (
+        asyncio.TimeoutError,
+        Fault(
+            RequestTimeoutError,
+            "{host} did not finish answering in time (the request may have been received).",
+        ),
+    ),
+    (OSError, Fault(NetworkError, "The connection to {host} failed ({name}).")),
+)
+
+
+def _map(exc: BaseException, request: Request, timeout: Timeout) -> Optional[SharokeyError]:
+    return translate(_EXCEPTIONS, exc, request, timeout)

@@ -12,19 +12,32 @@ cuts request tokens to their first 4 characters.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
 import urllib3.exceptions
 
-from sharokey._core import TLS_ERROR, Request, Response
+from sharokey._mask import mask_request_tokens
+from sharokey._messages import Request, Response
 from sharokey.config import Timeout
-from sharokey.errors import ConfigurationError, NetworkError, RequestTimeoutError
+from sharokey.errors import (
+    TLS_ERROR,
+    ConfigurationError,
+    NetworkError,
+    RequestTimeoutError,
+    SharokeyError,
+)
+from sharokey.transports._exceptions import (
+    ExceptionMap,
+    ExceptionTable,
+    Fault,
+    host_of,
+    limit_text,
+    translate,
+)
 
 __all__ = ["RequestsTransport"]
 
@@ -32,12 +45,10 @@ _CHUNK = 256 * 1024
 # urllib3 2 tells a DNS failure apart; urllib3 1.26 (the newest on Python 3.9) does not.
 _NAME_RESOLUTION_ERROR: Any = getattr(urllib3.exceptions, "NameResolutionError", ())
 
-# A secret request's token is a credential; urllib3 logs paths like /requests/<token>.
-_REQUEST_TOKEN_IN_PATH = re.compile(r"(/requests/[^/?#\s\"']{0,4})[^/?#\s\"']*")
-
 
 def _mask_paths(value: object) -> object:
-    return _REQUEST_TOKEN_IN_PATH.sub(r"\1…", value) if isinstance(value, str) else value
+    # A secret request's token is a credential; urllib3 logs paths like /requests/<token>.
+    return mask_request_tokens(value) if isinstance(value, str) else value
 
 
 class _MaskRequestTokens(logging.Filter):
@@ -88,8 +99,8 @@ class RequestsTransport:
 
     def send(self, request: Request, timeout: Timeout) -> Response:
         started = time.monotonic()
-        error: Optional[Exception] = None
-        try:
+        mapping = ExceptionMap(_map, request, timeout)
+        with mapping:
             with self._session.request(
                 request.method,
                 request.url,
@@ -101,24 +112,15 @@ class RequestsTransport:
             ) as answer:
                 body = _read(answer, None if timeout.total is None else started + timeout.total)
                 status, headers = answer.status_code, list(answer.headers.items())
-        except requests.RequestException as exc:
-            error = _map(exc, request, timeout)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            error = NetworkError(
-                f"The connection to {_host(request)} failed ({type(exc).__name__}).",
-                request_sent=True,
-            )
-        if error is not None:
-            # Raised outside the except block: the library's exception (whose text holds
-            # the full URL, request tokens included) must not ride along as __context__.
-            raise error
-        if body is None:
-            raise RequestTimeoutError(
-                f"{_host(request)} did not finish answering in time "
-                f"({_limit(timeout.total)}; the request may have been received).",
-                request_sent=True,
-            )
-        return Response(status=status, headers=headers, body=body)
+            if body is None:
+                raise RequestTimeoutError(
+                    f"{host_of(request)} did not finish answering in time "
+                    f"({limit_text(timeout.total)}; the request may have been received).",
+                    request_sent=True,
+                )
+            return Response(status=status, headers=headers, body=body)
+        mapping.raise_mapped()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         """Close the session if this transport created it; a caller's session stays open."""
@@ -160,73 +162,90 @@ def _read(answer: requests.Response, deadline: Optional[float]) -> Optional[byte
     return b"".join(parts)
 
 
-def _limit(seconds: Optional[float]) -> str:
-    return f"limit {seconds:g} s" if seconds is not None else "no limit set"
-
-
-def _host(request: Request) -> str:
-    try:
-        return urlsplit(request.url).netloc or "the server"
-    except ValueError:
-        return "the server"
-
-
-def _reason(exc: BaseException) -> Optional[BaseException]:
+def _with_reason(exc: BaseException) -> tuple[BaseException, ...]:
+    """The exception and, inside requests' wrapper, urllib3's reason for it."""
     inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
     if isinstance(inner, urllib3.exceptions.MaxRetryError):
-        return inner.reason
-    return inner
+        inner = inner.reason
+    return (exc,) if inner is None else (exc, inner)
 
 
-def _map(exc: requests.RequestException, request: Request, timeout: Timeout) -> Exception:
-    host = _host(request)
-    reason = _reason(exc)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return RequestTimeoutError(
-            f"Connecting to {host} took too long ({_limit(timeout.connect)}).", request_sent=False
-        )
-    if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(
-        reason, urllib3.exceptions.ReadTimeoutError
-    ):
-        return RequestTimeoutError(
-            f"{host} did not answer in time ({_limit(_read_timeout(timeout))}; "
-            "the request may have been received).",
-            request_sent=True,
-        )
-    if isinstance(exc, requests.exceptions.SSLError):
-        return NetworkError(
-            f"The TLS connection to {host} failed (certificate or protocol); check the API URL.",
-            code=TLS_ERROR,
+def _connect(timeout: Timeout) -> Optional[float]:
+    return timeout.connect
+
+
+#: requests' and urllib3's exceptions, most specific first (see ``ExceptionMap``).
+_EXCEPTIONS: ExceptionTable = (
+    (
+        requests.exceptions.ConnectTimeout,
+        Fault(
+            RequestTimeoutError,
+            "Connecting to {host} took too long ({limit}).",
             request_sent=False,
-        )
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return NetworkError(f"Could not connect through the proxy to {host}.", request_sent=False)
-    if isinstance(
-        exc,
+            limit=_connect,
+        ),
+    ),
+    (
+        (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError),
+        Fault(
+            RequestTimeoutError,
+            "{host} did not answer in time ({limit}; the request may have been received).",
+            limit=_read_timeout,
+        ),
+    ),
+    (
+        requests.exceptions.SSLError,
+        Fault(
+            NetworkError,
+            "The TLS connection to {host} failed (certificate or protocol); check the API URL.",
+            request_sent=False,
+            code=TLS_ERROR,
+        ),
+    ),
+    (
+        requests.exceptions.ProxyError,
+        Fault(NetworkError, "Could not connect through the proxy to {host}.", request_sent=False),
+    ),
+    (
         (
             requests.exceptions.InvalidURL,
             requests.exceptions.InvalidSchema,
             requests.exceptions.MissingSchema,
             requests.exceptions.InvalidHeader,
         ),
-    ):
-        return ConfigurationError(
-            f"The request could not be built ({type(exc).__name__}); check the API URL and token."
-        )
-    if isinstance(
-        reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ClosedPoolError)
-    ):
-        what = (
-            "the name could not be resolved"
-            if isinstance(reason, _NAME_RESOLUTION_ERROR)
-            else "connection refused or unreachable"
-        )
-        return NetworkError(
-            f"Could not connect to {host}: {what}. Check the network and the API URL.",
+        Fault(
+            ConfigurationError,
+            "The request could not be built ({name}); check the API URL and token.",
+        ),
+    ),
+    (
+        _NAME_RESOLUTION_ERROR,
+        Fault(
+            NetworkError,
+            "Could not connect to {host}: the name could not be resolved. "
+            "Check the network and the API URL.",
             request_sent=False,
-        )
-    return NetworkError(
-        f"The connection to {host} failed after the request was sent "
-        f"({type(reason or exc).__name__}).",
-        request_sent=True,
-    )
+        ),
+    ),
+    (
+        (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ClosedPoolError),
+        Fault(
+            NetworkError,
+            "Could not connect to {host}: connection refused or unreachable. "
+            "Check the network and the API URL.",
+            request_sent=False,
+        ),
+    ),
+    (
+        requests.RequestException,
+        Fault(NetworkError, "The connection to {host} failed after the request was sent ({name})."),
+    ),
+    (
+        (urllib3.exceptions.HTTPError, OSError),
+        Fault(NetworkError, "The connection to {host} failed ({name})."),
+    ),
+)
+
+
+def _map(exc: BaseException, request: Request, timeout: Timeout) -> Optional[SharokeyError]:
+    return translate(_EXCEPTIONS, exc, request, timeout, _with_reason)
