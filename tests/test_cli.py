@@ -15,6 +15,7 @@ import pytest
 
 from sharokey import cli, errors
 from sharokey._cli import files, output
+from sharokey._cli.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,7 +190,7 @@ def test_keyboard_interrupt_exits_130(
         (errors.ServerError(), 1),
         (errors.InvalidResponseError(), 1),
         (errors.SharokeyError(), 1),
-        (cli.UsageError("bad"), 2),
+        (UsageError("bad"), 2),
         (cli.CliError("declined"), 1),
         (OSError(28, "No space left on device"), 1),
     ],

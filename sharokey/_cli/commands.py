@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from sharokey._cli import output, terminal
+from sharokey._cli.errors import CliError, UsageError, otp_destination
 from sharokey._cli.files import SavedFile, prepare_dir, write_files
-from sharokey.cli import CliError, UsageError, otp_destination
 from sharokey.errors import (
     AuthenticationError,
     OtpRequiredError,

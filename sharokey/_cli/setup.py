@@ -12,7 +12,7 @@ import attrs
 
 from sharokey._cli import output
 from sharokey._cli.commands import make_client
-from sharokey.cli import UsageError, describe_error
+from sharokey._cli.errors import UsageError, describe_error
 from sharokey.errors import (
     AuthenticationError,
     PermissionDeniedError,

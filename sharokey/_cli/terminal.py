@@ -15,6 +15,8 @@ import time
 from types import TracebackType
 from typing import Optional
 
+from sharokey._cli.errors import CliError
+
 __all__ = ["Spinner", "ask", "can_prompt_secret", "interactive", "prompt_secret"]
 
 
@@ -49,8 +51,6 @@ def prompt_secret(prompt: str) -> str:
     try:
         return getpass.getpass(prompt)
     except EOFError:
-        from sharokey.cli import CliError
-
         raise CliError("no answer was read (end of input)", "Nothing was done.") from None
 
 
