@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from sharokey._cli import output
-from sharokey._cli.commands import make_client
+from sharokey._cli.context import make_client
 from sharokey._cli.errors import UsageError, describe_error
 from sharokey.errors import (
     AuthenticationError,
