@@ -1,7 +1,8 @@
 """The SDK's security warnings, shown as one readable line each instead of a warning dump.
 
-The shared-nonce warning is replaced by :data:`SHARED_NONCE_LINE`, which
-names the CLI's own option.
+The shared-nonce warning is recognised exactly (its category and its one
+text, :data:`sharokey.crypto.SHARED_NONCE_WARNING`) and replaced by
+:data:`SHARED_NONCE_LINE`, which names the CLI's own option.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ SHARED_NONCE_LINE = (
 
 
 def _is_shared_nonce_warning(item: warnings.WarningMessage) -> bool:
-    text = str(item.message)
+    # Imported here: `sharokey config` loads this module and needs no cryptography.
+    from sharokey.crypto import SHARED_NONCE_WARNING
+
     return issubclass(item.category, SharokeySecurityWarning) and (
-        "shared-nonce" in text or "shared nonce" in text
+        str(item.message) == SHARED_NONCE_WARNING
     )
 
 
