@@ -2,7 +2,7 @@
 ``delete-request`` and ``request-stats``.
 
 A request token is a credential (whoever holds it can answer the request):
-tables and confirmations show it masked.
+tables and confirmations show it masked (:func:`sharokey._mask.mask`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sharokey._cli.listing import (
     stats_block,
     status_cell,
 )
+from sharokey._mask import mask
 
 if TYPE_CHECKING:
     from sharokey.models import SecretRequest
@@ -113,7 +114,7 @@ def cmd_list_requests(args: argparse.Namespace) -> int:
             ("TOKEN", "STATUS", "VIEWS", "EXPIRES", "E-MAIL TO", "DESCRIPTION"),
             (
                 (
-                    output.mask(r.token),
+                    mask(r.token),
                     status_cell(r.is_expired, r.status),
                     str(r.maximum_views) if r.maximum_views is not None else "-",
                     expires_cell(r.expiration, r.is_expired),
@@ -141,7 +142,7 @@ def cmd_get_request(args: argparse.Namespace) -> int:
 
 def cmd_delete_request(args: argparse.Namespace) -> int:
     """Delete a secret request, after a confirmation unless ``--yes``."""
-    shown = output.mask(args.token)
+    shown = mask(args.token)
     with make_client(args) as client:
         if not args.yes:
             terminal.ask_to_confirm(f"Delete secret request {shown}?", "deleting")
