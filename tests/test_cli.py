@@ -15,6 +15,8 @@ import pytest
 
 from sharokey import cli, errors
 from sharokey._cli import files, output
+from sharokey._cli.errors import UsageError
+from sharokey._mask import mask
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,7 +191,7 @@ def test_keyboard_interrupt_exits_130(
         (errors.ServerError(), 1),
         (errors.InvalidResponseError(), 1),
         (errors.SharokeyError(), 1),
-        (cli.UsageError("bad"), 2),
+        (UsageError("bad"), 2),
         (cli.CliError("declined"), 1),
         (OSError(28, "No space left on device"), 1),
     ],
@@ -317,9 +319,9 @@ def test_relative_times_read_naturally() -> None:
 
 
 def test_masking_shows_only_a_prefix() -> None:
-    assert output.mask("abcdefghijklmnop") == "abcd…"
-    assert output.mask("short") == "…"
-    assert output.mask(None) == "(none)"
+    assert mask("abcdefghijklmnop") == "abcd…"
+    assert mask("short") == "…"
+    assert mask(None) == "(none)"
 
 
 def test_terminal_control_characters_are_escaped() -> None:

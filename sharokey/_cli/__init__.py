@@ -1,6 +1,9 @@
-"""The command line's commands, formatting and file handling.
+"""The parts of the ``sharokey`` command line behind :func:`sharokey.cli.main`.
 
-Imported only once a command runs (``sharokey --help`` never loads it), so
-the modules here may import the client, models and converter freely, but
-still do so inside functions where the cost matters.
+``parser``, ``errors`` and ``servers`` are loaded by every run, ``sharokey
+--help`` included, so they import only the standard library and
+:mod:`sharokey.errors`. The commands (``commands`` and the modules it
+dispatches to) are imported only once a command runs; they may import the
+client, models and converter, but still do so inside functions where the
+cost matters.
 """

@@ -1,4 +1,4 @@
-"""Human and JSON output: tables, key/value blocks, relative times, masking.
+"""Human and JSON output: tables, key/value blocks, relative times, terminal-safe text.
 
 Everything a server sent (descriptions, messages, names) is cleaned before it
 reaches a terminal: a control character in a description must not be able to
@@ -20,21 +20,12 @@ __all__ = [
     "emit",
     "format_when",
     "key_values",
-    "mask",
     "relative",
     "table",
     "truncate",
 ]
 
 _DESCRIPTION_WIDTH = 40
-
-
-def mask(credential: Optional[str]) -> str:
-    """A credential as safe to show: its first 4 characters and an ellipsis."""
-    if not credential:
-        return "(none)"
-    # A credential of 8 characters or less would be half given away.
-    return (credential[:4] if len(credential) > 8 else "") + "…"
 
 
 def clean(text: object, *, keep_newlines: bool = False) -> str:

@@ -11,8 +11,9 @@ from typing import Any, Callable, Optional
 import attrs
 
 from sharokey._cli import output
-from sharokey._cli.commands import make_client
-from sharokey.cli import UsageError, describe_error
+from sharokey._cli.context import make_client
+from sharokey._cli.errors import UsageError, describe_error
+from sharokey._mask import mask
 from sharokey.errors import (
     AuthenticationError,
     PermissionDeniedError,
@@ -82,7 +83,7 @@ def _show(args: argparse.Namespace, config: Any) -> int:
             {
                 "path": str(path),
                 "file_exists": path.exists(),
-                "token": output.mask(settings.token) if settings.token else None,
+                "token": mask(settings.token) if settings.token else None,
                 "token_source": settings.token_source,
                 "api_url": settings.api_url,
                 "api_url_source": url_source,
@@ -91,7 +92,7 @@ def _show(args: argparse.Namespace, config: Any) -> int:
         )
         return 0
     token_line = (
-        f"{output.mask(settings.token)} (from {settings.token_source})"
+        f"{mask(settings.token)} (from {settings.token_source})"
         if settings.token
         else "(none: pass --token, set SHAROKEY_TOKEN or run `sharokey config --token -`)"
     )
@@ -142,7 +143,7 @@ def cmd_test(args: argparse.Namespace) -> int:
                 Check(
                     "configuration",
                     "PASS",
-                    f"token {output.mask(settings.token)} from {settings.token_source}, "
+                    f"token {mask(settings.token)} from {settings.token_source}, "
                     f"API {settings.api_url}",
                 )
             )

@@ -13,9 +13,19 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import Optional
+from typing import Optional, Union
 
-__all__ = ["Spinner", "ask", "can_prompt_secret", "interactive", "prompt_secret"]
+from sharokey._cli.errors import CliError, UsageError
+
+__all__ = [
+    "Spinner",
+    "ask",
+    "ask_to_confirm",
+    "can_prompt_secret",
+    "interactive",
+    "password_value",
+    "prompt_secret",
+]
 
 
 def interactive() -> bool:
@@ -49,8 +59,6 @@ def prompt_secret(prompt: str) -> str:
     try:
         return getpass.getpass(prompt)
     except EOFError:
-        from sharokey.cli import CliError
-
         raise CliError("no answer was read (end of input)", "Nothing was done.") from None
 
 
@@ -60,6 +68,35 @@ def ask(prompt: str) -> str:
     sys.stderr.flush()
     line = sys.stdin.readline()
     return line.strip()
+
+
+def ask_to_confirm(question: str, what: str) -> None:
+    """Ask before destroying something; raise when declined or nobody can answer."""
+    if not interactive():
+        raise CliError(
+            f"not {what} without confirmation: there is no terminal to ask on",
+            "Pass --yes to confirm in advance.",
+        )
+    answer = ask(f"{question} [y/N] ").lower()
+    if answer not in ("y", "yes"):
+        raise CliError(f"{what[0].upper() + what[1:]} declined; nothing was changed", "")
+
+
+def password_value(value: Union[str, bool, None], *, confirm: bool) -> Optional[str]:
+    """The password given, or asked for without echo when ``--password`` had no value."""
+    if value is None or isinstance(value, str):
+        return value
+    if not can_prompt_secret():
+        raise UsageError(
+            "--password without a value needs a terminal to ask on",
+            "Give it as --password=PW, or run the command in a terminal.",
+        )
+    first = prompt_secret("Password: ")
+    if confirm and prompt_secret("Password again: ") != first:
+        raise UsageError("the two passwords differ", "Nothing was created; try again.")
+    if not first:
+        raise UsageError("the password is empty", "Type one, or leave out --password.")
+    return first
 
 
 class Spinner:

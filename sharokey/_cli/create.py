@@ -1,0 +1,115 @@
+"""``sharokey create``: read the content, encrypt it here, print the share link.
+
+The content comes from the argument, stdin or a hidden prompt; it never
+reaches stderr or a log. stdout carries the share link: that is what the
+user asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Optional, Union
+
+from sharokey._cli import output, terminal
+from sharokey._cli.context import make_client, note, stdout, unstructure, wants_json
+from sharokey._cli.errors import UsageError
+from sharokey._cli.sdk_warnings import sdk_warnings
+
+__all__ = ["cmd_create"]
+
+_MIB = 1024 * 1024
+_PROGRESS_THRESHOLD = _MIB
+
+
+def _read_stdin_text() -> str:
+    stream = sys.stdin
+    if stream is None:
+        raise UsageError("there is no standard input to read the content from")
+    buffer = getattr(stream, "buffer", None)
+    raw: Union[bytes, str] = buffer.read() if buffer is not None else stream.read()
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(
+                "standard input is not UTF-8 text",
+                "Send binary data as an attachment (--attach FILE).",
+            ) from None
+    else:
+        text = raw
+    # Like $(...): one trailing newline (from echo or an editor) is not part of the secret.
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _read_content(arg: Optional[str]) -> str:
+    if arg == "-":
+        return _read_stdin_text()
+    if arg is not None:
+        return arg
+    if not terminal.interactive():
+        return _read_stdin_text()
+    return terminal.prompt_secret("Secret content (hidden; use '-' and stdin for several lines): ")
+
+
+def _check_attachments(paths: list[str]) -> int:
+    total = 0
+    for path in paths:
+        if not os.path.isfile(path):
+            raise UsageError(f"cannot attach {path}: no such file", "Check the path.")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"cannot attach {path}: not readable", "Check its permissions.")
+        total += os.path.getsize(path)
+    return total
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    """Encrypt the content (and attachments) here, upload it, print the share link."""
+    content = _read_content(args.content)
+    password = terminal.password_value(args.password, confirm=True)
+    total = _check_attachments(args.attach)
+    shared = bool(args.attach) and not args.unique_nonces
+    client_options: dict[str, Any] = {}
+    if args.unique_nonces:
+        client_options["attachment_nonces"] = "unique"
+    show_progress = total > _PROGRESS_THRESHOLD and sys.stderr.isatty()
+    label = f"encrypting and uploading {total / _MIB:.1f} MiB…"
+    with make_client(args, **client_options) as client:
+        kwargs: dict[str, Any] = {}
+        for name in ("description", "message", "otp_email", "otp_phone", "ip_whitelist"):
+            value = getattr(args, name)
+            if value is not None:
+                kwargs[name] = value
+        if args.geolocation is not None:
+            kwargs["geolocation"] = args.geolocation
+        if password is not None:
+            kwargs["password"] = password
+        if args.captcha:
+            kwargs["captcha"] = True
+        if args.attach:
+            kwargs["attachments"] = list(args.attach)
+        with sdk_warnings(shared_expected=shared), terminal.Spinner(label, enabled=show_progress):
+            created = client.create(content, hours=args.hours, views=args.views, **kwargs)
+    if wants_json(args):
+        output.dump_json(unstructure(created))
+        return 0
+    out = stdout()
+    if args.quiet:
+        out.write(f"{created.share_url}\n")
+        return 0
+    output.key_values(
+        [
+            ("Share link", created.share_url),
+            ("Slug", created.slug),
+            ("Expires", output.format_when(created.expiration) if created.expiration else None),
+            ("Max views", created.maximum_views),
+            ("Description", created.description),
+            ("Attachments", len(args.attach) or None),
+        ],
+        out,
+    )
+    note("Give the link to the recipient only: whoever has it can open the secret.")
+    return 0

@@ -1,0 +1,155 @@
+"""How a failure reaches the user: one exit code and one ``error:`` line.
+
+:data:`EXIT_CODES` is the one table from exception to exit code and advice;
+:func:`describe_error` builds the line only from parts safe to show. Kept
+apart from the parser and the commands so both can raise these errors
+without importing each other. Light on purpose: ``sharokey --help`` loads it.
+
+Exit codes: 0 success; 1 any other failure; 2 usage or validation;
+3 authentication or access; 4 not found; 5 network or timeout; 6 decryption
+failed; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sharokey.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    DecryptionError,
+    InvalidResponseError,
+    NetworkError,
+    NotFoundError,
+    OtpRequiredError,
+    PermissionDeniedError,
+    ProtectionError,
+    QuotaExceededError,
+    RateLimitError,
+    ServerError,
+    SharokeyError,
+    ValidationError,
+)
+
+__all__ = [
+    "EXIT_CODES",
+    "TOKEN_MISSING_HINT",
+    "CliError",
+    "UsageError",
+    "describe_error",
+    "exit_code_for",
+    "otp_destination",
+]
+
+
+class CliError(Exception):
+    """A failure the command line itself detected; ``exit_code`` says which kind.
+
+    ``message`` says what went wrong, ``hint`` what to do; neither may carry a
+    token, a password, content or a share link's key.
+    """
+
+    def __init__(self, message: str, hint: str = "", *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.exit_code = exit_code
+
+
+class UsageError(CliError):
+    """Arguments that cannot work together, or input that cannot be read (exit 2)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint, exit_code=2)
+
+
+#: Exception class -> (exit code, what to do). The first matching row wins, so
+#: subclasses come before their bases (quota is a permission error, but exit 1).
+EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
+    (DecryptionError, 6, "Check that the whole link was copied, including the part after '#'."),
+    (NetworkError, 5, "Check the network and --api-url, or allow more time with --timeout."),
+    (NotFoundError, 4, "Check the identifier; expired, deleted or used-up secrets stay gone."),
+    (AuthenticationError, 3, "Check the token (`sharokey config --show`) or create a new one."),
+    (QuotaExceededError, 1, "Delete secrets you no longer need, or upgrade the plan."),
+    (PermissionDeniedError, 3, "Use a token allowed to do this, from an allowed address."),
+    (OtpRequiredError, 3, "Rerun with --otp CODE."),
+    (ProtectionError, 3, "Give what the secret asks for: --password, --otp or --captcha."),
+    (ValidationError, 2, "See `sharokey COMMAND --help` for the accepted values."),
+    (ConfigurationError, 2, "Check `sharokey config --show` and the global options."),
+    (RateLimitError, 1, "Wait a moment, then try again."),
+    (ServerError, 1, "The service failed; try again later."),
+    (InvalidResponseError, 1, "Check that --api-url points at a Sharokey API."),
+    (SharokeyError, 1, ""),
+    (CliError, 1, ""),
+    (OSError, 1, ""),
+)
+
+TOKEN_MISSING_HINT = (
+    "Pass --token, set SHAROKEY_TOKEN, or store one with `sharokey config --token -`."  # noqa: S105
+)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code for an exception, from the one table (``CliError`` carries its own)."""
+    if isinstance(exc, CliError):
+        return exc.exit_code
+    for cls, code, _ in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 1
+
+
+# A message that already says what to do needs no second piece of advice.
+_ADVISES = re.compile(r"(^|[.;:] )(Check|Try|Pass|Rerun|Wait|Fix|Delete|Use|Give|Run) ")
+
+
+def otp_destination(exc: OtpRequiredError) -> str:
+    """`` by email to b***@example.com`` (masked by the server), or ``""``."""
+    channel = f" by {exc.channel}" if exc.channel else ""
+    return f"{channel}{' to ' + exc.destination if exc.destination else ''}"
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(str(text).split())
+    if text and text[-1] not in ".!?…":
+        text += "."
+    return text
+
+
+def describe_error(exc: BaseException, command: str = "") -> str:
+    """One line, ``<what went wrong>. <what to do>``, built only from safe parts."""
+    hint = ""
+    if isinstance(exc, CliError):
+        message, hint = exc.message, exc.hint
+    elif isinstance(exc, SharokeyError):
+        message = exc.message
+        if isinstance(exc, ValidationError) and exc.status is not None and exc.fields:
+            # The server's summary is generic or its first field's message: name
+            # what else it refused, without repeating what the summary says.
+            left_out = [
+                f"{name}: {', '.join(new)}"
+                for name, said in sorted(exc.fields.items())
+                if (new := [m for m in said if m not in message])
+            ]
+            if left_out:
+                message = f"{_sentence(message)[:-1]} ({'; '.join(left_out)})"
+        if isinstance(exc, OtpRequiredError):
+            message = "A one-time code was sent" + otp_destination(exc)
+        if isinstance(exc, (RateLimitError, ServerError)) and exc.retry_after:
+            hint = f"Wait {exc.retry_after:g} s, then try again."
+        if isinstance(exc, AuthenticationError) and exc.code == "TOKEN_MISSING":
+            hint = TOKEN_MISSING_HINT
+    elif isinstance(exc, OSError):
+        reason = exc.strerror or type(exc).__name__
+        message = f"{reason}: {exc.filename}" if exc.filename else reason
+    else:
+        message = f"unexpected {type(exc).__name__}"
+        hint = "Rerun with --debug to see the traceback."
+    if not hint and not _ADVISES.search(message):
+        for cls, _, text in EXIT_CODES:
+            if isinstance(exc, cls):
+                hint = text
+                break
+    hint = hint.replace("COMMAND", command) if command else hint.replace("COMMAND ", "")
+    line = _sentence(message)
+    return f"error: {line} {hint}".rstrip() if hint else f"error: {line}"

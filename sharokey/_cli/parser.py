@@ -1,0 +1,403 @@
+"""The ``sharokey`` argument parser: every command, option, help text and example.
+
+Only :mod:`argparse` and the version: building the parser (``sharokey
+--help``) must not load the client, ``requests``, ``aiohttp`` or the
+emulator. The exit-code table in the epilog mirrors :data:`sharokey._cli.errors.EXIT_CODES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sharokey._version import __version__
+
+__all__ = ["build_parser"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every client command takes, before or after its name.
+
+    On subcommands the defaults are suppressed, so a value given before the
+    command is not overwritten by the subcommand's default.
+    """
+    group = parser.add_argument_group("client options")
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    group.add_argument(
+        "--api-url",
+        dest="g_api_url",
+        metavar="URL",
+        default=default(None),
+        help="API base URL (default: SHAROKEY_API_URL, the config file, "
+        "then https://api.sharokey.com/api/v1)",
+    )
+    group.add_argument(
+        "--token",
+        dest="g_token",
+        metavar="TOKEN",
+        default=default(None),
+        help="API token (default: SHAROKEY_TOKEN, then the config file); "
+        "prefer those: a command line is visible to other local users",
+    )
+    group.add_argument(
+        "--timeout",
+        dest="g_timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=default(None),
+        help="connect and read timeout in seconds (default: the config file, else 5 s / 30 s)",
+    )
+    group.add_argument(
+        "--json",
+        dest="g_json",
+        action="store_true",
+        default=default(False),
+        help="print one JSON document on stdout, for tools",
+    )
+    group.add_argument(
+        "--debug",
+        dest="g_debug",
+        action="store_true",
+        default=default(False),
+        help="log requests (method, path, status, timing) and show tracebacks on stderr",
+    )
+
+
+_MAIN_EPILOG = """\
+examples:
+  sharokey config --token -                  store the API token (read from stdin)
+  sharokey create "db password" --hours 24 --views 1 --description "prod DB"
+  printf '%s' "$SECRET" | sharokey create --quiet
+  sharokey create - --attach report.pdf --unique-nonces < note.txt
+  sharokey list --status active --limit 10
+  sharokey get ABC123XY --details-only
+  sharokey reveal 'https://host/s/ABC123XY#KEYB...' --output-dir ./received
+  sharokey delete ABC123XY --yes
+  sharokey test                              check configuration, network and token
+
+exit codes:
+  0    success
+  1    any other failure: server error, invalid response, quota, rate limit,
+       a declined confirmation, a failing `sharokey test` check
+  2    usage or validation (bad option, value out of range)
+  3    authentication or access (missing or wrong token, permission denied,
+       password / one-time code / captcha required or wrong)
+  4    not found (unknown, expired, deleted or used-up secret or request)
+  5    network or timeout
+  6    decryption failed (wrong, incomplete or tampered link)
+  130  interrupted
+
+The token is read from --token, then SHAROKEY_TOKEN, then the config file
+(`sharokey config`); the API URL likewise from --api-url, SHAROKEY_API_URL,
+the config file, then the default. See docs/cli.md.
+"""
+
+# command -> (one-line help, epilog with examples)
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "list": (
+        "list your company's secrets (metadata only)",
+        """examples:
+  sharokey list
+  sharokey list --status active --limit 10
+  sharokey list --all --search invoice --json
+  sharokey list --creator alice@example.com --page 2""",
+    ),
+    "create": (
+        "encrypt a secret here and print its share link",
+        """examples:
+  sharokey create "My secret content" --hours 24 --views 1 --description "DB credentials"
+  printf '%s' "$DB_PASSWORD" | sharokey create --quiet      content from stdin
+  sharokey create - --password < notes.txt                  asks the password, no echo
+  sharokey create "see file" --attach id_rsa.pub --unique-nonces
+  sharokey create "code inside" --otp-email bob@example.com --hours 2
+
+Content on the command line is visible in shell history and to other local
+users: prefer stdin (`-`, or no argument with piped input). One trailing
+newline of stdin is dropped (as `$(...)` would). --password without a value
+prompts for it. Write the content before --password, or use --password=PW:
+`--password WORD` takes WORD as the password.""",
+    ),
+    "get": (
+        "show a secret's details (never its content)",
+        """examples:
+  sharokey get ABC123XY
+  sharokey get ABC123XY --details-only
+  sharokey get ABC123XY --json""",
+    ),
+    "delete": (
+        "delete a secret: its content is cleared, its metadata stays (expired)",
+        """examples:
+  sharokey delete ABC123XY            asks for confirmation on a terminal
+  sharokey delete ABC123XY --yes      for scripts""",
+    ),
+    "stats": (
+        "show your company's secret statistics",
+        """examples:
+  sharokey stats
+  sharokey stats --json""",
+    ),
+    "reveal": (
+        "open a share link: print the content, save the attachments",
+        """examples:
+  sharokey reveal 'https://host/s/ABC123XY#KEYB'
+  sharokey reveal "$LINK" --password              asks the password, no echo
+  sharokey reveal "$LINK" --otp 123456 --output-dir ./received
+  sharokey reveal "$LINK" --json > secret.json
+  printf '%s\n' "$LINK" | sharokey reveal -         the link stays out of `ps` and history
+
+Revealing counts a view: a one-view secret is gone afterwards. The content
+goes to stdout, everything else to stderr. Attachments are written into
+--output-dir (default: the current directory) under sanitised names; an
+existing file is never overwritten without --force (the attachment is saved
+under a free name instead, so nothing is lost). The secret is fetched from
+--api-url (or the configured URL), never from the host written in the link.""",
+    ),
+    "create-request": (
+        "ask someone to send you a secret",
+        """examples:
+  sharokey create-request --email-to bob@example.com --message "VPN password please"
+  sharokey create-request --secret-hours 24 --request-hours 48 --views 1 --locale fr""",
+    ),
+    "list-requests": (
+        "list your secret requests",
+        """examples:
+  sharokey list-requests
+  sharokey list-requests --status active --all --json""",
+    ),
+    "get-request": (
+        "show a secret request",
+        """examples:
+  sharokey get-request TOKEN
+  sharokey get-request TOKEN --json""",
+    ),
+    "delete-request": (
+        "delete a secret request",
+        """examples:
+  sharokey delete-request TOKEN
+  sharokey delete-request TOKEN --yes""",
+    ),
+    "request-stats": (
+        "show your company's secret request statistics",
+        """examples:
+  sharokey request-stats""",
+    ),
+    "config": (
+        "store the token, API URL and timeout, or show them",
+        """examples:
+  sharokey config --token -                 reads the token from stdin (not in history)
+  sharokey config --token - --api-url http://127.0.0.1:8765/api/v1 --timeout 10
+  sharokey config --show
+
+The file is $XDG_CONFIG_HOME/sharokey/config.json (or ~/.config/...), created
+readable by you only (0600, directory 0700). SHAROKEY_TOKEN and
+SHAROKEY_API_URL, and the global --token / --api-url options, override it.""",
+    ),
+    "test": (
+        "check configuration, network, authentication and access",
+        """examples:
+  sharokey test
+  sharokey test --api-url http://127.0.0.1:8765/api/v1
+
+Prints one PASS/FAIL line per check and exits 1 if any failed.""",
+    ),
+}
+
+
+def _add_list_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--status", choices=("active", "expired"), help="only these")
+    parser.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="page size (the server's default if unset)"
+    )
+    parser.add_argument("--page", type=_positive_int, metavar="N", help="page number (from 1)")
+    parser.add_argument("--all", action="store_true", help="walk every page, not just one")
+    parser.add_argument("--search", metavar="Q", help="free-text search")
+    parser.add_argument("--creator", metavar="EMAIL", help="only those created by this user")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole ``sharokey`` parser (the emulator's own options are added on use)."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="sharokey",
+        description="Zero-knowledge secret sharing: secrets are encrypted on this machine; "
+        "the server never sees them.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=raw,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"sharokey {__version__}")
+    _add_client_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    def command(name: str) -> argparse.ArgumentParser:
+        help_text, epilog = _COMMANDS[name]
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=epilog,
+            formatter_class=raw,
+            allow_abbrev=False,
+        )
+        p.set_defaults(command=name)
+        return p
+
+    p = command("list")
+    _add_list_filters(p)
+    _add_client_options(p, top=False)
+
+    p = command("create")
+    p.add_argument(
+        "content",
+        nargs="?",
+        metavar="CONTENT",
+        help="the secret text; '-' or omitted with piped input: read stdin",
+    )
+    p.add_argument("--hours", type=int, default=24, metavar="N", help="expires after N hours")
+    p.add_argument("--views", type=int, default=1, metavar="N", help="can be revealed N times")
+    p.add_argument("--description", metavar="TEXT", help="shown in lists (not encrypted)")
+    p.add_argument("--message", metavar="TEXT", help="shown to the recipient (not encrypted)")
+    p.add_argument(
+        "--password",
+        nargs="?",
+        const=True,
+        metavar="PW",
+        help="require this password to reveal; without a value, prompt for it",
+    )
+    p.add_argument("--captcha", action="store_true", help="require a captcha to reveal")
+    otp = p.add_mutually_exclusive_group()
+    otp.add_argument("--otp-email", metavar="EMAIL", help="send a one-time code to this address")
+    otp.add_argument("--otp-phone", metavar="PHONE", help="send a one-time code (E.164 number)")
+    p.add_argument("--ip-whitelist", metavar="LIST", help="comma-separated IPv4 addresses/CIDRs")
+    p.add_argument("--geolocation", metavar="CODES", help="comma-separated country codes")
+    p.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="attach a file (repeatable; 10 files, 10 MiB in all)",
+    )
+    p.add_argument(
+        "--unique-nonces",
+        action="store_true",
+        help="a fresh nonce per attachment (safer; the hosted web viewer cannot open it)",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the share link")
+    _add_client_options(p, top=False)
+
+    p = command("get")
+    p.add_argument("slug", metavar="SLUG")
+    p.add_argument(
+        "--details-only",
+        action="store_true",
+        help="accepted for the official CLI's users; details are all `get` shows",
+    )
+    _add_client_options(p, top=False)
+
+    p = command("delete")
+    p.add_argument("slug", metavar="SLUG")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _add_client_options(p, top=False)
+
+    p = command("stats")
+    _add_client_options(p, top=False)
+
+    p = command("reveal")
+    p.add_argument(
+        "share_url",
+        metavar="SHARE_URL",
+        help="the whole link, with its #fragment; '-' reads it from stdin",
+    )
+    p.add_argument(
+        "--password",
+        nargs="?",
+        const=True,
+        metavar="PW",
+        help="the secret's password; without a value, prompt for it",
+    )
+    p.add_argument("--otp", metavar="CODE", help="the one-time code that was sent to you")
+    p.add_argument("--captcha", metavar="ANSWER", help="the captcha answer")
+    p.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        default=None,
+        help="where to write attachments (default: the current directory)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    _add_client_options(p, top=False)
+
+    p = command("create-request")
+    p.add_argument("--secret-hours", type=int, metavar="N", help="the secret's lifetime (1-1000)")
+    p.add_argument("--request-hours", type=int, metavar="N", help="the request's lifetime")
+    p.add_argument("--views", type=int, metavar="N", help="views of the secret (1-10)")
+    p.add_argument("--message", metavar="TEXT", help="shown to the person asked")
+    p.add_argument("--description", metavar="TEXT", help="shown in your lists")
+    p.add_argument("--email-to", metavar="EMAIL", help="send the request to this address")
+    p.add_argument("--email-reply", metavar="EMAIL", help="where the answer notice goes")
+    p.add_argument("--locale", choices=("en", "fr"), help="language of the e-mail")
+    _add_client_options(p, top=False)
+
+    p = command("list-requests")
+    _add_list_filters(p)
+    _add_client_options(p, top=False)
+
+    p = command("get-request")
+    p.add_argument("token", metavar="TOKEN")
+    _add_client_options(p, top=False)
+
+    p = command("delete-request")
+    p.add_argument("token", metavar="TOKEN")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _add_client_options(p, top=False)
+
+    p = command("request-stats")
+    _add_client_options(p, top=False)
+
+    p = command("config")
+    p.add_argument(
+        "--token",
+        dest="store_token",
+        metavar="TOKEN",
+        help="store this token ('-' reads it from stdin)",
+    )
+    p.add_argument("--api-url", dest="store_api_url", metavar="URL", help="store this API URL")
+    p.add_argument(
+        "--timeout", dest="store_timeout", type=_seconds, metavar="SECONDS", help="store it"
+    )
+    p.add_argument("--show", action="store_true", help="show the settings in force (masked)")
+    p.add_argument("--json", dest="g_json", action="store_true", default=argparse.SUPPRESS)
+    p.add_argument("--debug", dest="g_debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = command("test")
+    _add_client_options(p, top=False)
+
+    # Servers, not clients: dispatched before parsing (see servers.split_server_command).
+    sub.add_parser(
+        "emulator",
+        help="run the local Sharokey emulator (see `sharokey emulator --help`)",
+        add_help=False,
+    )
+    sub.add_parser("demo", help="run the end-to-end demo on the embedded emulator", add_help=False)
+    return parser
