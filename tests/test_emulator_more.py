@@ -27,7 +27,7 @@ from aiohttp import web
 from sharokey.crypto import seal
 from sharokey.emulator import Clock, EmulatorHandle, EmulatorState, create_app, run_emulator
 from sharokey.emulator import app as emulator_app
-from sharokey.emulator import store as emulator_store
+from sharokey.emulator import identifiers as emulator_identifiers
 
 pytestmark = pytest.mark.live
 
@@ -642,7 +642,7 @@ def test_a_slug_or_request_token_drawn_twice_is_drawn_again(
     emu: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bodies = [secret_body("first"), secret_body("second")]
-    monkeypatch.setattr(emulator_store, "secrets", _RepeatingDraws())
+    monkeypatch.setattr(emulator_identifiers, "secrets", _RepeatingDraws())
     slugs = []
     for body in bodies:
         made = requests.post(emu.api_url + "/secrets", json=body, headers=auth(), timeout=30)

@@ -35,7 +35,9 @@ from aiohttp import web
 from sharokey._version import __version__
 from sharokey.emulator._clock import Clock
 from sharokey.emulator.faults import FaultRule, FaultSet, parse_fault
-from sharokey.emulator.store import Store, check_password, hash_password, random_token
+from sharokey.emulator.identifiers import random_token
+from sharokey.emulator.passwords import check_password, hash_password
+from sharokey.emulator.store import Store
 from sharokey.emulator.validation import (
     Details,
     RevealInput,
