@@ -222,7 +222,7 @@ def test_a_request_url_opens_a_page_saying_answering_is_not_emulated(
     assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";", 1)[0]
 
     logged = "\n".join(r.getMessage() for r in emulator_records(caplog))
-    assert f"GET /r/{token[:4]}... 200" in logged
+    assert f"GET /r/{token[:4]}… 200" in logged
     assert token[4:] not in logged
 
 

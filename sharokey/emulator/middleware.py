@@ -1,7 +1,7 @@
 """What wraps every route: the access log, the injected faults, the error envelope.
 
 ``middlewares(state)`` returns them outermost first. The access log masks
-request tokens; the fault middleware plays the rules of
+request tokens (``sharokey._mask``); the fault middleware plays the rules of
 ``sharokey.emulator.faults``; the error middleware turns anything a handler
 raises into the JSON envelope (docs/protocol.md#5-errors-and-retries), and
 an unexpected exception into a 500 that names only its type and place.
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from typing import Optional
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from sharokey._mask import mask_request_tokens
 from sharokey.emulator.faults import FaultRule
 from sharokey.emulator.responses import ApiError
 from sharokey.emulator.state import EmulatorState
@@ -26,18 +26,11 @@ __all__ = ["middlewares"]
 
 logger = logging.getLogger("sharokey.emulator")
 
-_TOKEN_PATH_RE = re.compile(r"^(/api/v1/requests/|/r/)([^/]+)")
-
 _NGINX_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
     "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-
-
-def redact_path(path: str) -> str:
-    """The path as logs may show it: a request token cut to its first 4 characters."""
-    return _TOKEN_PATH_RE.sub(lambda m: m.group(1) + m.group(2)[:4] + "...", path)
 
 
 def middlewares(state: EmulatorState) -> list[Middleware]:
@@ -62,13 +55,13 @@ def middlewares(state: EmulatorState) -> list[Middleware]:
                 logger.debug(
                     "client went away before the answer: %s %s",
                     request.method,
-                    redact_path(request.path),
+                    mask_request_tokens(request.path),
                 )
             state.log_request(request.method, request.path, status)
             logger.info(
                 "%s %s %s %.1fms",
                 request.method,
-                redact_path(request.path),
+                mask_request_tokens(request.path),
                 status,
                 (time.perf_counter() - started) * 1000,
             )
@@ -119,7 +112,7 @@ def middlewares(state: EmulatorState) -> list[Middleware]:
                 "unhandled %s in %s %s at %s",
                 type(error).__name__,
                 request.method,
-                redact_path(request.path),
+                mask_request_tokens(request.path),
                 where,
             )
             return ApiError(

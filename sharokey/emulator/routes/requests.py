@@ -2,7 +2,7 @@
 
 The same rules as secrets (a token, one company's rows), with a request
 token in the path instead of a slug (docs/protocol.md#2-endpoints). The
-token is a credential: the access log masks it.
+token is a credential: the access log masks it (``sharokey._mask``).
 """
 
 from __future__ import annotations
