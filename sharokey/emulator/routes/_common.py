@@ -18,6 +18,7 @@ from aiohttp import web
 from sharokey.emulator.responses import ApiError, json_response, ok, validation_error
 from sharokey.emulator.state import STATE_KEY, Company, EmulatorState
 from sharokey.emulator.validation import Details
+from sharokey.limits import MAX_IDEMPOTENCY_KEY
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -112,9 +113,13 @@ def idempotency_key(request: web.Request) -> Optional[str]:
     key = request.headers.get("Idempotency-Key")
     if key is None or not key.strip():
         return None
-    if len(key) > 255:
+    if len(key) > MAX_IDEMPOTENCY_KEY:
         raise validation_error(
-            {"Idempotency-Key": ["The Idempotency-Key may have 255 characters at most"]}
+            {
+                "Idempotency-Key": [
+                    f"The Idempotency-Key may have {MAX_IDEMPOTENCY_KEY} characters at most"
+                ]
+            }
         )
     return key.strip()
 
