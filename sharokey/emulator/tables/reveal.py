@@ -12,7 +12,7 @@ import hmac
 import sqlite3
 from typing import Any, Optional
 
-from sharokey.emulator.store.database import ACTIVE, Database
+from sharokey.emulator.tables.database import ACTIVE, Database
 
 __all__ = ["RevealRows"]
 

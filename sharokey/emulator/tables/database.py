@@ -2,8 +2,8 @@
 
 Every store method is a short transaction on this one connection, safe to
 call from worker threads (the app runs them off the event loop) and from a
-test thread at the same time. The row modules (``secret_rows``,
-``reveal_rows``, ``request_rows``) build on :class:`Database`.
+test thread at the same time. The other ``tables`` modules (``secrets``,
+``reveal``, ``requests``) build on :class:`Database`.
 
 SQL text is assembled only from the package's own constant fragments (the
 ``noqa: S608`` marks); every value is a bound parameter.

@@ -10,7 +10,7 @@ import sqlite3
 from typing import Any, Optional
 
 from sharokey.emulator.identifiers import random_slug
-from sharokey.emulator.store.database import ACTIVE, Database
+from sharokey.emulator.tables.database import ACTIVE, Database
 from sharokey.emulator.validation import SecretInput
 
 __all__ = ["SECRET_COLUMNS", "SecretRows"]

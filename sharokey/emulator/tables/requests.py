@@ -10,7 +10,7 @@ import sqlite3
 from typing import Any, Optional
 
 from sharokey.emulator.identifiers import random_token
-from sharokey.emulator.store.database import Database
+from sharokey.emulator.tables.database import Database
 from sharokey.emulator.validation import RequestInput
 
 __all__ = ["REQUEST_ACTIVE", "REQUEST_COLUMNS", "RequestRows"]
