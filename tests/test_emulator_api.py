@@ -787,7 +787,7 @@ def test_access_log_shows_no_request_token_search_or_body(
     alpha.call("POST", "/secrets", json=payload(password="hunter2-password"))
     lines = [record.getMessage() for record in caplog.records if record.name == "sharokey.emulator"]
     text = "\n".join(lines)
-    assert f"GET /api/v1/requests/{token[:4]}... 200" in text
+    assert f"GET /api/v1/requests/{token[:4]}… 200" in text
     assert token[4:] not in text
     assert "needle-in-query" not in text
     assert "hunter2-password" not in text

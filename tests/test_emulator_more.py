@@ -26,8 +26,8 @@ from aiohttp import web
 
 from sharokey.crypto import seal
 from sharokey.emulator import Clock, EmulatorHandle, EmulatorState, create_app, run_emulator
-from sharokey.emulator import app as emulator_app
-from sharokey.emulator import store as emulator_store
+from sharokey.emulator import identifiers as emulator_identifiers
+from sharokey.emulator.routes import pages as emulator_pages
 
 pytestmark = pytest.mark.live
 
@@ -222,7 +222,7 @@ def test_a_request_url_opens_a_page_saying_answering_is_not_emulated(
     assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";", 1)[0]
 
     logged = "\n".join(r.getMessage() for r in emulator_records(caplog))
-    assert f"GET /r/{token[:4]}... 200" in logged
+    assert f"GET /r/{token[:4]}… 200" in logged
     assert token[4:] not in logged
 
 
@@ -493,7 +493,7 @@ def test_truncating_an_answer_without_a_body_leaves_it_whole(emu: EmulatorHandle
 def test_without_its_viewer_file_the_page_says_so_and_still_carries_the_config(
     emu: EmulatorHandle, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(emulator_app, "VIEWER_PATH", tmp_path / "not-installed.html")
+    monkeypatch.setattr(emulator_pages, "VIEWER_PATH", tmp_path / "not-installed.html")
     made = requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30)
     slug = made.json()["data"]["slug"]
     page = requests.get(f"{emu.base_url}/s/{slug}", timeout=30)
@@ -642,7 +642,7 @@ def test_a_slug_or_request_token_drawn_twice_is_drawn_again(
     emu: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bodies = [secret_body("first"), secret_body("second")]
-    monkeypatch.setattr(emulator_store, "secrets", _RepeatingDraws())
+    monkeypatch.setattr(emulator_identifiers, "secrets", _RepeatingDraws())
     slugs = []
     for body in bodies:
         made = requests.post(emu.api_url + "/secrets", json=body, headers=auth(), timeout=30)

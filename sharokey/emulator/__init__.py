@@ -17,9 +17,10 @@ sharokey`` never imports it.
 from __future__ import annotations
 
 from sharokey.emulator._clock import Clock
-from sharokey.emulator.app import EmulatorState, OtpMessage, create_app
+from sharokey.emulator.app import create_app
 from sharokey.emulator.faults import FAULT_GRAMMAR, FaultRule, parse_fault
 from sharokey.emulator.runner import EmulatorHandle, run_emulator, start_emulator
+from sharokey.emulator.state import EmulatorState, OtpMessage
 
 __all__ = [
     "FAULT_GRAMMAR",

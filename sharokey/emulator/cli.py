@@ -15,8 +15,8 @@ import signal
 import sys
 from typing import Optional
 
-from sharokey.emulator.app import LIST_SHAPES
 from sharokey.emulator.faults import FAULT_GRAMMAR, parse_fault
+from sharokey.emulator.state import LIST_SHAPES
 
 __all__ = ["build_parser", "main", "run"]
 

@@ -20,8 +20,9 @@ from typing import Any, Callable, Optional, Union
 from aiohttp import web
 
 from sharokey.emulator._clock import Clock
-from sharokey.emulator.app import EmulatorState, OtpMessage, create_app
+from sharokey.emulator.app import create_app
 from sharokey.emulator.faults import parse_fault
+from sharokey.emulator.state import EmulatorState, OtpMessage
 
 __all__ = ["EmulatorHandle", "run_emulator", "start_emulator"]
 

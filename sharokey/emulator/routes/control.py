@@ -1,0 +1,115 @@
+"""``/_emulator/...``: what a test drives, over HTTP (docs/protocol.md#emulator-safety).
+
+State, clock, OTP outbox, faults and list shape, the same controls
+:class:`~sharokey.emulator.EmulatorHandle` offers in-process. They answer a
+loopback peer only, so nobody else on the network can move the clock or
+read the codes.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aiohttp import web
+
+from sharokey.emulator.faults import parse_fault
+from sharokey.emulator.responses import ApiError, ok, stamp, validation_error
+from sharokey.emulator.routes._common import client_ip, read_body, state_of
+from sharokey.emulator.state import EmulatorState
+
+__all__ = ["add_routes"]
+
+
+def _is_loopback(remote: Optional[str]) -> bool:
+    address = client_ip(remote)
+    return address is not None and address.is_loopback
+
+
+def _control(request: web.Request) -> EmulatorState:
+    """The state, once the peer is known to be on loopback; 403 otherwise."""
+    if not _is_loopback(request.remote):
+        raise ApiError(403, "PERMISSION_DENIED", "The control endpoints answer loopback only")
+    return state_of(request)
+
+
+async def control_state(request: web.Request) -> web.Response:
+    state = _control(request)
+    count = await state.db_call(state.store.count_secrets)
+    return ok(
+        {
+            "secret_count": count,
+            "faults": state.faults.snapshot(),
+            "clock": {
+                "now": stamp(state.clock.timestamp()),
+                "offset_seconds": state.clock.offset_seconds,
+            },
+            "list_shape": state.list_shape,
+            "outbox_size": len(state.outbox),
+            "quota": state.quota,
+        }
+    )
+
+
+async def control_clock(request: web.Request) -> web.Response:
+    state = _control(request)
+    body, _ = await read_body(request)
+    seconds = body.get("advance_seconds") if isinstance(body, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise validation_error({"advance_seconds": ["Give a number of seconds, zero or more"]})
+    moved = state.clock.advance(seconds=float(seconds))
+    return ok({"now": stamp(moved.timestamp()), "offset_seconds": state.clock.offset_seconds})
+
+
+async def control_outbox(request: web.Request) -> web.Response:
+    state = _control(request)
+    return ok(
+        [
+            {
+                "channel": m.channel,
+                "destination": m.destination,
+                "code": m.code,
+                "slug": m.slug,
+                "sent_at": stamp(m.sent_at.timestamp()),
+            }
+            for m in state.outbox
+        ]
+    )
+
+
+async def control_add_fault(request: web.Request) -> web.Response:
+    state = _control(request)
+    body, _ = await read_body(request)
+    rule = body.get("rule") if isinstance(body, dict) else None
+    try:
+        parsed = parse_fault(rule)  # type: ignore[arg-type]  # checked inside
+    except ValueError as error:
+        raise validation_error({"rule": [str(error)]}) from None
+    state.faults.add(parsed)
+    return ok({"faults": state.faults.snapshot()}, "Fault added", 201)
+
+
+async def control_clear_faults(request: web.Request) -> web.Response:
+    state = _control(request)
+    state.faults.clear()
+    return ok({"faults": []}, "Faults cleared")
+
+
+async def control_list_shape(request: web.Request) -> web.Response:
+    state = _control(request)
+    body, _ = await read_body(request)
+    shape = body.get("shape") if isinstance(body, dict) else None
+    try:
+        state.set_list_shape(str(shape))
+    except ValueError as error:
+        raise validation_error({"shape": [str(error)]}) from None
+    return ok({"list_shape": state.list_shape})
+
+
+def add_routes(app: web.Application) -> None:
+    add = app.router.add_route
+    add("GET", "/_emulator/state", control_state)
+    add("POST", "/_emulator/clock", control_clock)
+    add("GET", "/_emulator/outbox", control_outbox)
+    add("POST", "/_emulator/faults", control_add_fault)
+    add("DELETE", "/_emulator/faults", control_clear_faults)
+    add("POST", "/_emulator/list-shape", control_list_shape)

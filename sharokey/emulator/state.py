@@ -1,0 +1,266 @@
+"""What one running emulator holds, and the two in-memory guards its routes share.
+
+``EmulatorState`` is the state (tokens, store, clock, faults, outbox, logs),
+shared by the application and by :class:`~sharokey.emulator.EmulatorHandle`.
+The idempotency cache (docs/protocol.md#idempotency) and the keyed locks live
+here too: they are state, held for the life of the emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import threading
+from collections.abc import AsyncIterator, Awaitable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Optional, TypeVar, Union
+
+from aiohttp import web
+
+from sharokey.emulator._clock import Clock
+from sharokey.emulator.faults import FaultRule, FaultSet, parse_fault
+from sharokey.emulator.identifiers import random_token
+from sharokey.emulator.responses import ApiError
+from sharokey.emulator.store import Store
+
+__all__ = [
+    "IDEMPOTENCY_TTL",
+    "LIST_SHAPES",
+    "STATE_KEY",
+    "Company",
+    "EmulatorState",
+    "Idempotency",
+    "KeyedLocks",
+    "OtpMessage",
+]
+
+T = TypeVar("T")
+
+#: How a list answer is shaped: ``data`` is the list, or ``data.items`` is.
+LIST_SHAPES = ("documented", "items")
+#: Seconds of clock time an answer is replayed for its ``Idempotency-Key``.
+IDEMPOTENCY_TTL = 300.0
+
+
+@dataclass(frozen=True)
+class OtpMessage:
+    """A one-time code the emulator "sent": what a real service would e-mail or text."""
+
+    channel: str
+    destination: str
+    code: str
+    slug: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class Company:
+    """Who a token speaks for. Each token is its own company."""
+
+    id: str
+    creator: str
+    readonly: bool
+
+
+# --------------------------------------------------------------------------- guards
+
+
+@dataclass(frozen=True)
+class _Stored:
+    expires: float
+    fingerprint: str
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
+class KeyedLocks:
+    """One ``asyncio.Lock`` per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._users: dict[Hashable, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key]
+                del self._locks[key]
+
+
+class Idempotency:
+    """First answers by key, replayed for 5 minutes of clock time.
+
+    Runs on the event loop only. A per-key ``asyncio.Lock`` makes a concurrent
+    duplicate wait for the first and then replay it, never run in parallel.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._entries: dict[tuple[str, ...], _Stored] = {}
+        self._locks = KeyedLocks()
+
+    async def run(
+        self,
+        scope: tuple[str, ...],
+        fingerprint: str,
+        produce: Callable[[], Awaitable[web.Response]],
+    ) -> web.Response:
+        now = self._clock.timestamp()
+        for stale in [k for k, v in self._entries.items() if v.expires <= now]:
+            del self._entries[stale]
+        async with self._locks.hold(scope):
+            stored = self._entries.get(scope)
+            if stored is not None and stored.expires > self._clock.timestamp():
+                if not hmac.compare_digest(stored.fingerprint, fingerprint):
+                    raise ApiError(
+                        409,
+                        "IDEMPOTENCY_CONFLICT",
+                        "This Idempotency-Key was already used with a different request",
+                    )
+                replay = web.Response(
+                    body=stored.body, status=stored.status, headers=dict(stored.headers)
+                )
+                replay.headers["Idempotent-Replayed"] = "true"
+                return replay
+            try:
+                response = await produce()
+            except ApiError as error:
+                response = error.response()
+            # Like Stripe: an answer is kept once the request was acted on; a body
+            # refused as malformed (400/422) or a server fault may be fixed and retried.
+            if (
+                response.status < 500
+                and response.status not in (400, 409, 422)
+                and isinstance(response.body, bytes)
+            ):
+                self._entries[scope] = _Stored(
+                    expires=self._clock.timestamp() + IDEMPOTENCY_TTL,
+                    fingerprint=fingerprint,
+                    status=response.status,
+                    body=response.body,
+                    headers=tuple(
+                        (k, v) for k, v in response.headers.items() if k != "Content-Length"
+                    ),
+                )
+            return response
+
+
+# --------------------------------------------------------------------------- state
+
+
+class EmulatorState:
+    """Everything one running emulator holds; shared by the app and the handle.
+
+    The mutable parts a test thread touches (clock, faults, outbox, request
+    log, list shape, store) are each guarded by their own lock.
+    """
+
+    def __init__(
+        self,
+        *,
+        tokens: Sequence[str] = (),
+        readonly_tokens: Sequence[str] = (),
+        quota: Optional[int] = None,
+        db: str = ":memory:",
+        faults: Sequence[Union[str, FaultRule]] = (),
+        list_shape: str = "documented",
+        country_header: str = "X-Country",
+        clock: Optional[Clock] = None,
+        max_body_mib: float = 16,
+    ) -> None:
+        self.tokens = [str(t) for t in tokens]
+        self.readonly_tokens = [str(t) for t in readonly_tokens]
+        if not self.tokens and not self.readonly_tokens:
+            self.tokens = [random_token(32)]
+        if any(not t or any(c.isspace() for c in t) for t in self.tokens + self.readonly_tokens):
+            raise ValueError("tokens must be non-empty and contain no white space")
+        if quota is not None and quota < 0:
+            raise ValueError("quota must be zero or more")
+        self.quota = quota
+        self.country_header = country_header
+        self.max_body = int(max_body_mib * 1024 * 1024)
+        self.clock = clock or Clock()
+        self.db = db
+        self.faults = FaultSet()
+        for rule in faults:
+            self.faults.add(rule if isinstance(rule, FaultRule) else parse_fault(rule))
+        self._list_shape = "documented"
+        self.set_list_shape(list_shape)
+        self._companies: dict[str, Company] = {}
+        for token in self.tokens:
+            self._companies[token] = self._company(token, readonly=False)
+        for token in self.readonly_tokens:
+            self._companies[token] = self._company(token, readonly=True)
+        self._outbox: list[OtpMessage] = []
+        self._log: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+        self.idempotency = Idempotency(self.clock)
+        self.reveal_gate = KeyedLocks()
+        # Resources last: every check above may still refuse the options.
+        self.store = Store(db)
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sharokey-emulator")
+
+    @staticmethod
+    def _company(token: str, *, readonly: bool) -> Company:
+        # Derived from the token, so a file database keeps its owners across restarts.
+        tag = hashlib.sha256(token.encode("utf-8")).hexdigest()[:8]
+        name = f"company-{tag}"
+        return Company(id=name, creator=f"owner@{name}.example", readonly=readonly)
+
+    def company_for(self, token: str) -> Optional[Company]:
+        for known, company in self._companies.items():
+            if hmac.compare_digest(known.encode("utf-8"), token.encode("utf-8")):
+                return company
+        return None
+
+    @property
+    def list_shape(self) -> str:
+        return self._list_shape
+
+    def set_list_shape(self, shape: str) -> None:
+        if shape not in LIST_SHAPES:
+            raise ValueError(f"list shape must be one of {', '.join(LIST_SHAPES)}")
+        self._list_shape = shape
+
+    def send_otp(self, message: OtpMessage) -> None:
+        with self._lock:
+            self._outbox.append(message)
+
+    @property
+    def outbox(self) -> list[OtpMessage]:
+        with self._lock:
+            return list(self._outbox)
+
+    def log_request(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self._log.append((method, path, status))
+
+    @property
+    def request_log(self) -> list[tuple[str, str, int]]:
+        with self._lock:
+            return list(self._log)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.store.close()
+
+    async def db_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store call (or any blocking work) off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+
+
+#: Where ``create_app`` puts the state for the route handlers to find.
+STATE_KEY = web.AppKey("sharokey_state", EmulatorState)
