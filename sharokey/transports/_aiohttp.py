@@ -134,7 +134,6 @@ class AiohttpTransport:
                 body = buffer.getvalue()
                 return Response(status=answer.status, headers=answer.headers.items(), body=body)
         mapping.raise_mapped()
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self) -> None:
         """Close the sessions this transport created; a caller's session stays open."""

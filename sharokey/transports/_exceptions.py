@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Callable, Optional, Union
+from typing import Callable, NoReturn, Optional, Union
 from urllib.parse import urlsplit
 
 import attrs
@@ -136,7 +136,7 @@ class ExceptionMap:
         self.error = self._mapper(exc, self._request, self._timeout)
         return self.error is not None
 
-    def raise_mapped(self) -> None:
+    def raise_mapped(self) -> NoReturn:
         """Raise the mapped error; call it right after the ``with`` block it guarded."""
         error = self.error
         if error is None:  # pragma: no cover - the block returned or raised instead

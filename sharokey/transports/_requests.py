@@ -120,7 +120,6 @@ class RequestsTransport:
                 )
             return Response(status=status, headers=headers, body=body)
         mapping.raise_mapped()
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         """Close the session if this transport created it; a caller's session stays open."""
