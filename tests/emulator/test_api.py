@@ -29,7 +29,7 @@ pytestmark = pytest.mark.live
 
 ALPHA = "alpha-token-0001"
 BETA = "beta-token-0002"
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 STAMP_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 SECRET_FIELDS = {
     "slug",

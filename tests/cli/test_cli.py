@@ -16,7 +16,7 @@ import pytest
 from sharokey import cli, errors
 from sharokey._cli import files, output
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

@@ -19,20 +19,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Union
 
-import _cli_support
 import pytest
-from _cli_support import Result, Run
 
 from sharokey import cli
 from sharokey._cli import terminal
 
-isolated_home = _cli_support.isolated_home  # autouse: the real config is never touched
+from . import _support
+from ._support import Result, Run
+
+isolated_home = _support.isolated_home  # autouse: the real config is never touched
 
 emulator = pytest.importorskip("sharokey.emulator")
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tokCANARY" + secrets.token_hex(12)
 OTHER_TOKEN = "tokOTHER" + secrets.token_hex(12)
 LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")

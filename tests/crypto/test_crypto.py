@@ -36,8 +36,8 @@ from sharokey.crypto import (
 )
 from sharokey.errors import DecryptionError, SharokeySecurityWarning, ValidationError
 
-HERE = Path(__file__).parent
-FIXTURES = HERE / "fixtures"
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE.parent / "fixtures"
 NODE_SCRIPT = HERE / "webcrypto_open.mjs"
 
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.live
 
 TOKEN = "reveal-test-token"
 OTHER = "other-company-token"
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CONFIG_RE = re.compile(r'<script type="application/json"[^>]*>(.*?)</script>', re.DOTALL)
 
 

@@ -29,7 +29,7 @@ from ._support import (
     scrub_response,
 )
 
-CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
+CASSETTES = Path(__file__).resolve().parents[3] / "cassettes"
 HERE = Path(__file__).resolve().parent
 
 FILES = sorted(CASSETTES.glob("*/*.yaml"))

@@ -33,7 +33,7 @@ import pytest
 import sharokey.errors as errors_module
 from sharokey.errors import CODE_TO_ERROR, SharokeyError, error_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 ERRORS_PAGE = DOCS / "errors.md"

@@ -21,7 +21,7 @@ from sharokey.emulator.cli import build_parser, main
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 URL_RE = re.compile(r"listening on (http://127\.0\.0\.1:(\d+)/api/v1)")
 
 

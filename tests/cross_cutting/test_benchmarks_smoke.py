@@ -24,7 +24,7 @@ pytest.importorskip("aiohttp", reason="the emulator and AsyncSharokey need aioht
 
 pytestmark = pytest.mark.live
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = [
     "sequential_creates",
     "concurrent_creates",

@@ -30,7 +30,7 @@ termios = pytest.importorskip("termios", reason="pseudo-terminals are POSIX")
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tokTTY" + secrets.token_hex(12)
 LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 #: How long a prompt or an exit may take to come: generous, it only bounds a failure.

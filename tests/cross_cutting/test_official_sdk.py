@@ -3,7 +3,7 @@
 The official package is imported as ``sharokey`` too, so it lives in its own
 virtual environment, built once under a cache folder and reused
 (``$SHAROKEY_TEST_CACHE``, else ``$XDG_CACHE_HOME/sharokey-tests``, else
-``~/.cache/sharokey-tests``). ``tests/_official_sdk_driver.py`` runs inside it,
+``~/.cache/sharokey-tests``). ``tests/cross_cutting/_official_sdk_driver.py`` runs inside it,
 isolated from this project, makes its calls and prints their answers as JSON;
 the tests below judge those answers and open the official SDK's share links
 with this project's own ``Sharokey.reveal``.
@@ -204,7 +204,7 @@ def test_the_driver_ran_the_official_package(
     assert module["version"] == "1.0.0"
     venv = official_python.parent.parent.resolve()
     assert Path(module["file"]).resolve().is_relative_to(venv)
-    assert not Path(module["file"]).resolve().is_relative_to(Path(__file__).resolve().parents[1])
+    assert not Path(module["file"]).resolve().is_relative_to(Path(__file__).resolve().parents[2])
 
 
 def test_an_official_share_link_opens_with_this_sdk(

@@ -1,6 +1,6 @@
 """Drive the official Sharokey Python SDK 1.0.0 against a server; print what it got as JSON.
 
-Run by ``tests/test_official_sdk.py`` with the interpreter of a virtual environment
+Run by ``tests/cross_cutting/test_official_sdk.py`` with the interpreter of a virtual environment
 that holds ``sharokey==1.0.0`` (the official package has the same import name as
 this project, so it cannot share an environment with it). Run it isolated
 (``python -I``) from a directory outside the project, so that only the official

@@ -22,19 +22,20 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any, Union
 
-import _cli_support
 import pytest
-from _cli_support import Result, Run
 
 from sharokey import cli, errors
 from sharokey._cli import commands, files, output, terminal
 from sharokey.client import Sharokey
 
-isolated_home = _cli_support.isolated_home  # autouse: the real config is never touched
+from . import _support
+from ._support import Result, Run
+
+isolated_home = _support.isolated_home  # autouse: the real config is never touched
 
 emulator = pytest.importorskip("sharokey.emulator")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tokMORE" + secrets.token_hex(12)
 LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 #: The real check, kept before the autouse fixture replaces it for every test.

@@ -15,7 +15,7 @@ from sharokey import errors, models
 from sharokey._convert import format_timestamp, parse_timestamp, structure, unstructure
 from sharokey.crypto import OpenedAttachment
 
-SAMPLES = Path(__file__).parent / "fixtures" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 
 
 def sample(name: str) -> Any:

@@ -44,7 +44,7 @@ from ._support import (
     scrub_response,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CASSETTES = REPO / "cassettes"
 
 RECORDING = os.environ.get("SHAROKEY_RECORD", "") not in ("", "0")
