@@ -143,10 +143,10 @@ def service() -> FakeService:
     return FakeService()
 
 
-@pytest.fixture(params=["sync", "async"])
-def call(request: pytest.FixtureRequest, service: FakeService) -> Callable[..., Any]:
+@pytest.fixture
+def call(flavour: str, service: FakeService) -> Callable[..., Any]:
     """``call(method, *args, **kwargs)`` on a sync or an async client over ``service``."""
-    mode = request.param
+    mode = flavour
 
     def run(method: str, *args: Any, client_options: Any = None, **kwargs: Any) -> Any:
         options = {"api_url": API, "attachment_nonces": "unique", **(client_options or {})}

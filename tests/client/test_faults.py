@@ -150,9 +150,9 @@ def emu() -> Iterator[EmulatorHandle]:
         yield handle
 
 
-@pytest.fixture(params=["sync", "async"])
-def call(request: pytest.FixtureRequest, emu: EmulatorHandle, policy: Any) -> Caller:
-    return Caller(request.param, emu.api_url, policy)
+@pytest.fixture
+def call(flavour: str, emu: EmulatorHandle, policy: Any) -> Caller:
+    return Caller(flavour, emu.api_url, policy)
 
 
 def _existing_slug(emu: EmulatorHandle) -> str:

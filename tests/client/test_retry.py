@@ -41,10 +41,10 @@ class Script:
         return len(self.requests)
 
 
-@pytest.fixture(params=["sync", "async"])
-def run(request: pytest.FixtureRequest) -> Callable[..., Any]:
+@pytest.fixture
+def run(flavour: str) -> Callable[..., Any]:
     """``run(script, method, *args, client_options..., **kwargs)`` on either client."""
-    mode = request.param
+    mode = flavour
 
     def call(script: Script, method: str, *args: Any, options: Any = None, **kwargs: Any) -> Any:
         options = dict(options or {})

@@ -247,14 +247,12 @@ def _drive(mode: str, emu: EmulatorHandle, policy: Any) -> tuple[Canaries, list[
     return canaries, errors, reprs
 
 
-@pytest.fixture(params=["sync", "async"])
-def observed(
-    request: pytest.FixtureRequest, emu: EmulatorHandle, caplog: Any, policy: Any
-) -> Observed:
-    """One client (per parameter) driven through successes and failures, DEBUG captured."""
+@pytest.fixture
+def observed(flavour: str, emu: EmulatorHandle, caplog: Any, policy: Any) -> Observed:
+    """One client (per flavour) driven through successes and failures, DEBUG captured."""
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="sharokey")
-    canaries, errors, reprs = _drive(request.param, emu, policy)
+    canaries, errors, reprs = _drive(flavour, emu, policy)
     return Observed(canaries, errors, reprs, list(caplog.records))
 
 

@@ -237,15 +237,10 @@ def _old_vcrpy_aiohttp_stream(monkeypatch: pytest.MonkeyPatch) -> None:
 # --------------------------------------------------------------------------- the clients
 
 
-@pytest.fixture(params=["sync", "async"])
-def flavour(request: pytest.FixtureRequest) -> str:
-    """``sync``: ``Sharokey`` over requests; ``async``: ``AsyncSharokey`` over aiohttp."""
-    return str(request.param)
-
-
 @pytest.fixture
 async def make_api(target: Target, flavour: str) -> AsyncIterator[Callable[..., Api]]:
-    """``make_api(**client_options)``: a client of this test's flavour aimed at the target."""
+    """``make_api(**client_options)``: a client of this test's flavour (the shared ``flavour``
+    fixture of ``tests/conftest.py``) aimed at the target."""
     made: list[Api] = []
 
     def make(token: Optional[str] = None, **options: Any) -> Api:
