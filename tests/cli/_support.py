@@ -1,15 +1,19 @@
-"""What the CLI test modules share: a command's result and an isolated home."""
+"""What the CLI test modules share: a command's result, the share link in what it printed, and
+the environment of a ``python -m sharokey`` subprocess."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 import attrs
-import pytest
 
-from sharokey._cli import terminal
+#: The repository: a subprocess imports ``sharokey`` from here.
+ROOT = Path(__file__).resolve().parents[2]
+LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 
 
 @attrs.frozen
@@ -27,15 +31,25 @@ class Result:
 Run = Callable[..., Result]
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never read or write the real user's configuration; no terminal unless a test says so."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
-    monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
-    monkeypatch.setattr(terminal, "interactive", lambda: False)
-    monkeypatch.setattr(terminal, "can_prompt_secret", lambda: False)
-    return tmp_path / "xdg"
+def link_in(shown: Union[Result, str]) -> str:
+    """The share link a command printed: on a result's stdout, or on a terminal's screen."""
+    match = LINK_RE.search(shown if isinstance(shown, str) else shown.out)
+    assert match, shown
+    return match.group(0)
+
+
+def slug_of(link: str) -> str:
+    return link.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This environment without any ``SHAROKEY_`` setting, with the test's own home and
+    config folders and this repository's ``sharokey`` first; ``extra`` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHAROKEY_")}
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -16,31 +15,7 @@ import pytest
 from sharokey import cli, errors
 from sharokey._cli import files, output
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never read or write the real user's configuration."""
-    home = tmp_path / "home"
-    config = tmp_path / "xdg"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
-    monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
-    monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
-    return config
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHAROKEY_")}
-    env.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
+from ._support import subprocess_env
 
 # --------------------------------------------------------------------------- help
 
@@ -87,7 +62,7 @@ def test_help_runs_without_loading_the_client_or_http_libraries(tmp_path: Path) 
         [sys.executable, "-X", "importtime", "-m", "sharokey", "--help"],
         capture_output=True,
         text=True,
-        env=_env(tmp_path),
+        env=subprocess_env(tmp_path),
         check=False,
     )
     assert result.returncode == 0

@@ -28,16 +28,11 @@ from sharokey import cli, errors
 from sharokey._cli import commands, files, output, terminal
 from sharokey.client import Sharokey
 
-from . import _support
-from ._support import Result, Run
-
-isolated_home = _support.isolated_home  # autouse: the real config is never touched
+from ._support import Result, Run, link_in, slug_of, subprocess_env
 
 emulator = pytest.importorskip("sharokey.emulator")
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tokMORE" + secrets.token_hex(12)
-LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 #: The real check, kept before the autouse fixture replaces it for every test.
 REAL_INTERACTIVE = terminal.interactive
 
@@ -66,27 +61,6 @@ def sk(emu: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[
         return Result(code, captured.out, captured.err)
 
     return run
-
-
-def _subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHAROKEY_")}
-    env.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
-
-
-def _link(result: Result) -> str:
-    match = LINK_RE.search(result.out)
-    assert match, result.out + result.err
-    return match.group(0)
-
-
-def _slug(link: str) -> str:
-    return link.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 # --------------------------------------------------------------------------- error lines
@@ -178,7 +152,7 @@ def test_emulator_without_aiohttp_says_how_to_install_it(tmp_path: Path) -> None
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        env=_subprocess_env(tmp_path),
+        env=subprocess_env(tmp_path),
         stdin=subprocess.DEVNULL,
         check=False,
         timeout=60,
@@ -201,7 +175,7 @@ def test_a_reader_that_went_away_ends_the_command_quietly(tmp_path: Path) -> Non
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
-            env=_subprocess_env(tmp_path),
+            env=subprocess_env(tmp_path),
             check=False,
             timeout=60,
         )
@@ -217,7 +191,7 @@ def test_an_ascii_locale_gets_escapes_in_tables_and_exact_utf8_content(
 ) -> None:
     with Sharokey(TOKEN, api_url=emu.api_url) as client:
         link = client.create("naïve ☃ content", description="café ☃").share_url
-    env = _subprocess_env(
+    env = subprocess_env(
         tmp_path, SHAROKEY_TOKEN=TOKEN, SHAROKEY_API_URL=emu.api_url, PYTHONIOENCODING="ascii"
     )
 
@@ -282,7 +256,7 @@ def test_no_standard_input_at_all_is_a_usage_error(
 def test_a_closed_stdin_stream_is_no_terminal_to_confirm_on(
     sk: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slug = _slug(_link(sk("create", "keep me")))
+    slug = slug_of(link_in(sk("create", "keep me")))
     monkeypatch.setattr(terminal, "interactive", REAL_INTERACTIVE)
     closed = io.StringIO()
     closed.close()
@@ -317,9 +291,9 @@ def test_an_unreadable_file_cannot_be_attached(sk: Run, emu: Any, tmp_path: Path
 
 @pytest.mark.live
 def test_get_names_every_protection_and_its_settings(sk: Run) -> None:
-    captcha = _slug(_link(sk("create", "a", "--captcha")))
-    fenced = _slug(
-        _link(
+    captcha = slug_of(link_in(sk("create", "a", "--captcha")))
+    fenced = slug_of(
+        link_in(
             sk(
                 "create",
                 "b",
@@ -332,7 +306,7 @@ def test_get_names_every_protection_and_its_settings(sk: Run) -> None:
             )
         )
     )
-    plain = _slug(_link(sk("create", "c")))
+    plain = slug_of(link_in(sk("create", "c")))
     assert re.search(r"^Protection:\s+captcha$", sk("get", captcha).out, re.M)
     shown = sk("get", fenced).out
     assert re.search(
@@ -352,8 +326,8 @@ def test_a_message_over_several_lines(sk: Run, tmp_path: Path) -> None:
         "create", "x", "--message", "first line\nsecond line", "--attach", str(doc), "--views", "2"
     )
     assert created.code == 0, created.err
-    link = _link(created)
-    lines = sk("get", _slug(link)).out.splitlines()
+    link = link_in(created)
+    lines = sk("get", slug_of(link)).out.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("Message:"))
     assert lines[at].split(None, 1)[1] == "first line"
     # The second line sits under the first, in the value column.
@@ -404,7 +378,7 @@ def test_secrets_that_expired_long_ago_say_so(capsys: pytest.CaptureFixture[str]
 
 @pytest.mark.live
 def test_json_of_delete_and_of_every_request_command(sk: Run) -> None:
-    slug = _slug(_link(sk("create", "x")))
+    slug = slug_of(link_in(sk("create", "x")))
     assert sk("delete", slug, "--yes", "--json").json() == {"deleted": True, "slug": slug}
 
     assert sk("list-requests").out == "No requests.\n0 requests.\n"
@@ -444,7 +418,7 @@ def test_json_lands_in_a_text_only_stdout_of_an_embedding_program(
 def test_an_output_dir_that_is_a_file_fails_before_spending_the_view(
     sk: Run, tmp_path: Path
 ) -> None:
-    link = _link(sk("create", "still here"))
+    link = link_in(sk("create", "still here"))
     occupied = tmp_path / "occupied"
     occupied.write_text("a file, not a directory")
     refused = sk("reveal", link, "--output-dir", str(occupied))
@@ -460,7 +434,7 @@ def test_files_go_to_a_new_temporary_directory_when_the_current_one_refuses(
 ) -> None:
     doc = tmp_path / "doc.txt"
     doc.write_bytes(b"keep me")
-    link = _link(sk("create", "with a file", "--attach", str(doc), "--unique-nonces"))
+    link = link_in(sk("create", "with a file", "--attach", str(doc), "--unique-nonces"))
     spare = tmp_path / "spare"
     spare.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spare))
@@ -489,7 +463,7 @@ def test_a_chosen_directory_that_refuses_a_file_loses_nothing(
     # still reach the user when the file cannot be written where asked.
     doc = tmp_path / "doc.txt"
     doc.write_bytes(b"the only copy")
-    link = _link(sk("create", "content too", "--attach", str(doc), "--unique-nonces"))
+    link = link_in(sk("create", "content too", "--attach", str(doc), "--unique-nonces"))
     spare = tmp_path / "spare"
     spare.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spare))

@@ -9,7 +9,6 @@ subprocess to cover the real entry point, pipes and exit statuses.
 from __future__ import annotations
 
 import io
-import os
 import re
 import secrets
 import socket
@@ -24,19 +23,14 @@ import pytest
 from sharokey import cli
 from sharokey._cli import terminal
 
-from . import _support
-from ._support import Result, Run
-
-isolated_home = _support.isolated_home  # autouse: the real config is never touched
+from ._support import LINK_RE, Result, Run, link_in, slug_of, subprocess_env
 
 emulator = pytest.importorskip("sharokey.emulator")
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tokCANARY" + secrets.token_hex(12)
 OTHER_TOKEN = "tokOTHER" + secrets.token_hex(12)
-LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 
 
 @pytest.fixture
@@ -62,31 +56,10 @@ def sk(emu: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[
     return run
 
 
-def _link(result: Result) -> str:
-    match = LINK_RE.search(result.out)
-    assert match, result.out
-    return match.group(0)
-
-
-def _slug(link: str) -> str:
-    return link.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
-
-
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHAROKEY_")}
-    env.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
 
 
 # --------------------------------------------------------------------------- secrets
@@ -98,7 +71,7 @@ def test_create_get_list_delete(sk: Run) -> None:
     )
     assert created.code == 0, created.err
     assert "Share link:" in created.out
-    slug = _slug(_link(created))
+    slug = slug_of(link_in(created))
 
     details = sk("get", slug)
     assert details.code == 0, details.err
@@ -198,7 +171,7 @@ def test_content_from_stdin_dash_keeps_lines_drops_one_trailing_newline(sk: Run)
 
 
 def test_reveal_reads_the_link_from_stdin(sk: Run) -> None:
-    link = _link(sk("create", "link via stdin"))
+    link = link_in(sk("create", "link via stdin"))
     revealed = sk("reveal", "-", stdin=link + "\n")
     assert (revealed.code, revealed.out) == (0, "link via stdin")
     assert sk("reveal", "-").code == 2
@@ -218,7 +191,7 @@ def test_non_utf8_stdin_is_refused(sk: Run, emu: Any) -> None:
 
 
 def test_create_via_subprocess_with_piped_stdin(emu: Any, tmp_path: Path) -> None:
-    env = _subprocess_env(tmp_path, SHAROKEY_TOKEN=TOKEN, SHAROKEY_API_URL=emu.api_url)
+    env = subprocess_env(tmp_path, SHAROKEY_TOKEN=TOKEN, SHAROKEY_API_URL=emu.api_url)
     result = subprocess.run(
         [sys.executable, "-m", "sharokey", "create", "--quiet"],
         input="from a pipe\n",
@@ -395,7 +368,7 @@ def test_closed_port_exits_5_in_a_subprocess(tmp_path: Path) -> None:
         [sys.executable, "-m", "sharokey", "--timeout", "2", "stats", "--api-url", url],
         capture_output=True,
         text=True,
-        env=_subprocess_env(tmp_path, SHAROKEY_TOKEN=TOKEN),
+        env=subprocess_env(tmp_path, SHAROKEY_TOKEN=TOKEN),
         stdin=subprocess.DEVNULL,
         check=False,
         timeout=120,
@@ -413,7 +386,7 @@ def test_bad_hours_exits_2_naming_the_range(sk: Run, emu: Any) -> None:
 
 
 def test_tampered_link_exits_6(sk: Run) -> None:
-    link = _link(sk("create", "tamper me"))
+    link = link_in(sk("create", "tamper me"))
     key_b = link.rsplit("#", 1)[1]
     tampered = link[: -len(key_b)] + ("A" if key_b[0] != "A" else "B") + key_b[1:]
     result = sk("reveal", tampered)
@@ -429,14 +402,14 @@ def test_malformed_link_exits_2(sk: Run) -> None:
 
 
 def test_used_up_secret_exits_4(sk: Run) -> None:
-    link = _link(sk("create", "once"))
+    link = link_in(sk("create", "once"))
     assert sk("reveal", link).code == 0
     again = sk("reveal", link)
     assert again.code == 4
 
 
 def test_delete_without_terminal_or_yes_refuses(sk: Run) -> None:
-    slug = _slug(_link(sk("create", "keep")))
+    slug = slug_of(link_in(sk("create", "keep")))
     result = sk("delete", slug)
     assert result.code == 1
     assert "--yes" in result.err
@@ -446,7 +419,7 @@ def test_delete_without_terminal_or_yes_refuses(sk: Run) -> None:
 def test_declined_delete_exits_1_and_keeps_the_secret(
     sk: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slug = _slug(_link(sk("create", "keep")))
+    slug = slug_of(link_in(sk("create", "keep")))
     monkeypatch.setattr(terminal, "interactive", lambda: True)
     result = sk("delete", slug, stdin="n\n")
     assert result.code == 1
@@ -461,24 +434,24 @@ def test_declined_delete_exits_1_and_keeps_the_secret(
 
 
 def test_otp_secret_needs_the_code(sk: Run, emu: Any) -> None:
-    link = _link(sk("create", "otp protected", "--otp-email", "bob@example.com"))
+    link = link_in(sk("create", "otp protected", "--otp-email", "bob@example.com"))
     without = sk("reveal", link)
     assert without.code == 3
     assert "--otp" in without.err
     assert "otp protected" not in without.out
-    code = emu.last_otp(_slug(link))
+    code = emu.last_otp(slug_of(link))
     assert code not in without.err
     revealed = sk("reveal", link, "--otp", code)
     assert (revealed.code, revealed.out) == (0, "otp protected")
 
 
 def test_otp_is_asked_for_on_a_terminal(sk: Run, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    link = _link(sk("create", "asked", "--otp-email", "bob@example.com"))
+    link = link_in(sk("create", "asked", "--otp-email", "bob@example.com"))
     prompts: list[str] = []
 
     def answer(prompt: str) -> str:
         prompts.append(prompt)
-        return str(emu.last_otp(_slug(link)))
+        return str(emu.last_otp(slug_of(link)))
 
     monkeypatch.setattr(terminal, "can_prompt_secret", lambda: True)
     monkeypatch.setattr(terminal, "prompt_secret", answer)
@@ -490,7 +463,7 @@ def test_otp_is_asked_for_on_a_terminal(sk: Run, emu: Any, monkeypatch: pytest.M
 
 def test_password_from_option_and_from_prompt(sk: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     password = "pwCANARY" + secrets.token_hex(4)
-    link = _link(sk("create", "guarded", f"--password={password}"))
+    link = link_in(sk("create", "guarded", f"--password={password}"))
     refused = sk("reveal", link)
     assert refused.code == 3
     wrong = sk("reveal", link, "--password=nope")
@@ -500,7 +473,7 @@ def test_password_from_option_and_from_prompt(sk: Run, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(terminal, "can_prompt_secret", lambda: True)
     monkeypatch.setattr(terminal, "prompt_secret", lambda prompt: password)
-    prompted = _link(sk("create", "guarded too", "--password"))
+    prompted = link_in(sk("create", "guarded too", "--password"))
     asked = sk("reveal", prompted)  # PASSWORD_REQUIRED -> asks, retries
     assert (asked.code, asked.out) == (0, "guarded too")
 
@@ -726,7 +699,7 @@ def test_unreadable_answer_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_used_up_secret_is_listed_as_expired(sk: Run) -> None:
-    link = _link(sk("create", "once", "--description", "gone soon"))
+    link = link_in(sk("create", "once", "--description", "gone soon"))
     sk("reveal", link)
     row = next(line for line in sk("list").out.splitlines() if "gone soon" in line)
     assert row.split()[1:4] == ["expired", "1/1", "-"]

@@ -25,14 +25,14 @@ import pytest
 from sharokey.client import Sharokey
 from sharokey.errors import ProtectionError
 
+from ._support import link_in, slug_of, subprocess_env
+
 emulator = pytest.importorskip("sharokey.emulator")
 termios = pytest.importorskip("termios", reason="pseudo-terminals are POSIX")
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tokTTY" + secrets.token_hex(12)
-LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 #: How long a prompt or an exit may take to come: generous, it only bounds a failure.
 DEADLINE = 60.0
 
@@ -147,16 +147,7 @@ def emu() -> Iterator[Any]:
 @pytest.fixture
 def env(emu: Any, tmp_path: Path) -> dict[str, str]:
     """A user's shell: the emulator's URL and token in the environment, a private home."""
-    values = {k: v for k, v in os.environ.items() if not k.startswith("SHAROKEY_")}
-    (tmp_path / "home").mkdir()
-    values.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-        PYTHONPATH=str(ROOT),
-        SHAROKEY_TOKEN=TOKEN,
-        SHAROKEY_API_URL=emu.api_url,
-    )
-    return values
+    return subprocess_env(tmp_path, SHAROKEY_TOKEN=TOKEN, SHAROKEY_API_URL=emu.api_url)
 
 
 @pytest.fixture
@@ -180,16 +171,6 @@ def client(emu: Any) -> Iterator[Sharokey]:
         yield sdk
 
 
-def _link(screen: str) -> str:
-    match = LINK_RE.search(screen)
-    assert match, screen
-    return match.group(0)
-
-
-def _slug(link: str) -> str:
-    return link.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
-
-
 # --------------------------------------------------------------------------- create
 
 
@@ -204,7 +185,7 @@ def test_create_asks_the_password_twice_without_echo_and_the_secret_needs_it(
     term.type(password)
     assert term.finish() == 0, term.screen
     assert password not in term.screen  # typed, never echoed
-    link = _link(term.screen)
+    link = link_in(term.screen)
     with pytest.raises(ProtectionError):
         client.reveal(link)
     assert client.reveal(link, password=password).content == "behind a typed password"
@@ -269,7 +250,7 @@ def test_piped_content_with_password_asks_on_the_controlling_terminal(
     term.type(password)
     assert term.finish() == 0, term.screen
     assert password not in term.screen
-    assert client.reveal(_link(term.screen), password=password).content == "content from a pipe"
+    assert client.reveal(link_in(term.screen), password=password).content == "content from a pipe"
 
 
 def test_create_without_content_asks_for_it_without_echo(terminal: Any, client: Sharokey) -> None:
@@ -279,7 +260,7 @@ def test_create_without_content_asks_for_it_without_echo(terminal: Any, client: 
     term.type(content)
     assert term.finish() == 0, term.screen
     assert content not in term.screen
-    assert client.reveal(_link(term.screen)).content == content
+    assert client.reveal(link_in(term.screen)).content == content
 
 
 def test_progress_line_shows_for_big_attachments_on_a_terminal_only(
@@ -360,7 +341,7 @@ def test_reveal_asks_for_the_one_time_code_that_was_just_sent(
     term = terminal("reveal", link)
     term.expect("A one-time code was sent by email to ")
     term.expect("Code: ")
-    code = emu.last_otp(_slug(link))
+    code = emu.last_otp(slug_of(link))
     term.type(code)
     assert term.finish() == 0, term.screen
     assert "behind a code\n" in term.screen
