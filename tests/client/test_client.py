@@ -1,4 +1,10 @@
-"""Both clients, offline: every method against a mock transport, parsed into models."""
+"""Both clients, offline: every method against a mock transport, parsed into models.
+
+Also the answers of other shapes a server may send: listings whose pagination omits
+``last_page``, a health check answered by the web framework rather than the API, error bodies
+in the shapes frameworks and proxies use, and a create answer carrying an unusable
+``access_url``.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ import sharokey
 from sharokey import crypto
 from sharokey._core import Request, Response
 from sharokey.transports import AsyncMockTransport, MockTransport
+
+from ._support import client_of, reply
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -211,6 +219,28 @@ def test_create_falls_back_to_the_api_origin_for_the_link(ok: Any) -> None:
     assert created.share_url.startswith("https://api.example.com/s/ONLYSLUG#")
 
 
+@pytest.mark.parametrize(
+    ("data", "expected_base"),
+    [
+        (
+            {"slug": "SLUG0001", "access_url": "ftp://x/s/1", "share_url": "https://w/s/SLUG0001"},
+            "https://w/s/SLUG0001#",
+        ),
+        (
+            {"slug": "SLUG0001", "access_url": "not a link", "share_url": "https://w/"},
+            "https://api.example.com/s/SLUG0001#",
+        ),
+    ],
+    ids=["share_url used", "api origin used"],
+)
+def test_an_unusable_access_url_falls_back_to_a_working_link(
+    data: dict[str, Any], expected_base: str
+) -> None:
+    created = client_of(lambda request: reply(201, {"success": True, "data": data})).create("x")
+    assert created.share_url.startswith(expected_base)
+    assert len(created.share_url) == len(expected_base) + 24  # keyB, made here, in the fragment
+
+
 def test_create_with_every_kind_of_attachment(
     call: Any, service: FakeService, tmp_path: Any
 ) -> None:
@@ -301,6 +331,17 @@ def test_health(call: Any) -> None:
     assert health == sharokey.Health(status="ok", details={"version": "1.2"})
 
 
+def test_a_health_check_answered_by_the_framework_is_read_as_is() -> None:
+    bare = {"status": "degraded", "database": "slow"}
+    health = client_of(lambda request: reply(200, bare)).health()
+    assert health == sharokey.Health(status="degraded", details={"database": "slow"})
+
+
+def test_a_health_envelope_without_data_means_ok() -> None:
+    health = client_of(lambda request: reply(200, {"success": True, "data": None})).health()
+    assert health == sharokey.Health()
+
+
 # --------------------------------------------------------------------------- pagination
 
 
@@ -363,6 +404,39 @@ def test_a_listing_without_pagination_is_one_page(ok: Any) -> None:
     assert not page.has_next_page()
 
 
+def _pages(pagination: Callable[[int], dict[str, Any]]) -> tuple[list[int], Any]:
+    asked: list[int] = []
+
+    def handler(request: Request) -> Response:
+        page = int(parse_qs(urlsplit(request.url).query).get("page", ["1"])[0])
+        asked.append(page)
+        items = [{"slug": f"P{page}I{n}"} for n in range(2)]
+        return reply(200, {"success": True, "data": items, "pagination": pagination(page)})
+
+    return asked, handler
+
+
+def test_a_listing_without_last_page_derives_it_from_total_and_per_page() -> None:
+    asked, handler = _pages(lambda page: {"current_page": page, "per_page": 2, "total": 5})
+    first = client_of(handler).list_secrets(limit=2)
+    assert first.pagination.last_page == 3
+    assert [s.slug for s in first] == ["P1I0", "P1I1", "P2I0", "P2I1", "P3I0", "P3I1"]
+    assert asked == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [{"current_page": 1}, {"current_page": 1, "per_page": 0, "total": 5}],
+    ids=["no counters", "zero per page"],
+)
+def test_a_listing_without_usable_counters_is_one_page(pagination: dict[str, Any]) -> None:
+    asked, handler = _pages(lambda page: pagination)
+    first = client_of(handler).list_secrets()
+    assert first.pagination.last_page == 1
+    assert len(list(first)) == 2
+    assert asked == [1]  # nothing invented: no second page asked for
+
+
 def test_a_server_repeating_a_page_does_not_loop_forever(ok: Any) -> None:
     stuck = ok([{"slug": "A"}], pagination={"current_page": 1, "last_page": 9})
     client = sharokey.Sharokey(TOKEN, api_url=API, transport=MockTransport(lambda r: stuck))
@@ -422,6 +496,24 @@ def test_proxy_pages_and_empty_bodies_become_status_errors() -> None:
     with pytest.raises(sharokey.ServerError, match="empty body") as info:
         client.get_stats()
     assert info.value.status == 504
+
+
+def test_an_error_given_as_a_plain_string_keeps_its_words() -> None:
+    said = {"error": "Slow down, please"}
+    with pytest.raises(sharokey.RateLimitError) as info:
+        client_of(lambda request: reply(429, said)).get_stats()
+    assert info.value.message == "Slow down, please"
+
+
+def test_a_top_level_code_decides_the_error_class() -> None:
+    said = {"code": "NOT_FOUND", "message": "No such secret"}
+    with pytest.raises(sharokey.NotFoundError) as info:
+        client_of(lambda request: reply(400, said)).get_details("ABCDEFGH")
+    assert (info.value.code, info.value.status, info.value.message) == (
+        "NOT_FOUND",
+        400,
+        "No such secret",
+    )
 
 
 def test_a_response_with_wrong_types_is_an_invalid_response(ok: Any) -> None:

@@ -1,10 +1,15 @@
-"""Arguments are checked against the service's limits before anything is sent."""
+"""Arguments are checked against the service's limits before anything is sent.
+
+Attachments given as streams that cannot seek are read to learn their size: one that fails to
+read, or outgrows the 10 MiB budget while being read, is refused with nothing sent.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -12,6 +17,8 @@ import sharokey
 from sharokey import _validate
 from sharokey._core import Request, Response, build_create_body
 from sharokey.transports import AsyncMockTransport, MockTransport
+
+from ._support import client_of, reply
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -227,3 +234,73 @@ def test_missing_and_text_mode_files_are_refused(tmp_path: Path) -> None:
     text = _validate.create_args("x", 24, 1, attachments=[io.StringIO("text")])
     with pytest.raises(sharokey.ValidationError, match="binary mode"):
         build_create_body(text, "unique")
+
+
+# --------------------------------------------------------------------------- attachment streams
+
+
+class Stream(io.RawIOBase):
+    """A binary stream that cannot seek (a pipe, a socket), optionally failing to read."""
+
+    def __init__(
+        self, data: bytes, *, fail: Optional[BaseException] = None, tell_fails: bool = False
+    ) -> None:
+        self._source = io.BytesIO(data)
+        self._fail = fail
+        self._tell_fails = tell_fails
+        self.name = "stream.bin"
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._tell_fails  # claims to seek, then fails to tell
+
+    def tell(self) -> int:
+        raise OSError("illegal seek")
+
+    def readinto(self, buffer: Any) -> int:
+        if self._fail is not None:
+            raise self._fail
+        return self._source.readinto(buffer)
+
+
+def _stored() -> tuple[list[dict[str, Any]], Callable[[Request], Response]]:
+    bodies: list[dict[str, Any]] = []
+
+    def handler(request: Request) -> Response:
+        assert request.body is not None
+        bodies.append(json.loads(request.body))
+        return reply(201, {"success": True, "data": {"slug": "SLUG0001"}})
+
+    return bodies, handler
+
+
+@pytest.mark.parametrize("tell_fails", [False, True], ids=["cannot seek", "cannot tell"])
+def test_a_stream_of_unknown_size_is_read_and_sealed(tell_fails: bool) -> None:
+    bodies, handler = _stored()
+    client = client_of(handler, attachment_nonces="unique")
+    created = client.create("x", attachments=[Stream(b"streamed bytes", tell_fails=tell_fails)])
+    assert created.slug == "SLUG0001"
+    sent = bodies[0]["attachments"]
+    assert [(a["name"], a["size"]) for a in sent] == [("stream.bin", len(b"streamed bytes"))]
+
+
+def test_a_stream_that_fails_to_read_is_a_validation_error_and_nothing_is_sent() -> None:
+    bodies, handler = _stored()
+    client = client_of(handler, attachment_nonces="unique")
+    with pytest.raises(sharokey.ValidationError) as info:
+        client.create("x", attachments=[Stream(b"", fail=OSError("device gone"))])
+    assert info.value.fields == {"attachments": ["stream.bin cannot be read"]}
+    assert bodies == []
+
+
+def test_a_stream_outgrowing_10_mib_is_refused_while_read_and_nothing_is_sent() -> None:
+    bodies, handler = _stored()
+    client = client_of(handler, attachment_nonces="unique")
+    too_big = Stream(b"\0" * (10 * 1024 * 1024 + 1))  # its size shows only when read
+    with pytest.raises(sharokey.ValidationError) as info:
+        client.create("x", attachments=[("small.txt", b"ok"), too_big])
+    assert "attachments" in info.value.fields
+    assert "10 MiB" in str(info.value)
+    assert bodies == []
