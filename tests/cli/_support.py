@@ -1,5 +1,6 @@
-"""What the CLI test modules share: a command's result, the share link in what it printed, and
-the environment of a ``python -m sharokey`` subprocess."""
+"""What the CLI test modules share: a command's result, the share link in what it printed, the
+checks of a ``sharokey test`` report, and the environment of a ``python -m sharokey``
+subprocess."""
 
 from __future__ import annotations
 
@@ -53,3 +54,11 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def checks_of(out: str) -> list[tuple[str, str]]:
+    """``(status, name)`` of each check line of the report."""
+    return [
+        (match.group(1), match.group(2))
+        for match in re.finditer(r"^(PASS|FAIL|SKIP)  (\S+(?: \S+)?)\s", out, re.M)
+    ]

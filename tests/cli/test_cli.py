@@ -1,9 +1,18 @@
-"""The ``sharokey`` command without a server: parsing, exit codes, names, output, config."""
+"""The ``sharokey`` command without a server: parsing, exit codes, names, output, config.
+
+Also its error paths (what the line says, which exit code; a closed pipe; the emulator without
+aiohttp), ``config --show`` with nothing configured and ``sharokey test`` stopping at a
+configuration that cannot work. A few tests run ``python -m sharokey`` to meet what only a real
+process has.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import secrets
 import stat
 import subprocess
 import sys
@@ -13,9 +22,12 @@ from pathlib import Path
 import pytest
 
 from sharokey import cli, errors
-from sharokey._cli import files, output
+from sharokey._cli import commands, files, output
 
-from ._support import subprocess_env
+from ._support import checks_of, subprocess_env
+
+#: A token the diagnostics are configured with: random, so that seeing it printed is a leak.
+TOKEN = "tokCANARY" + secrets.token_hex(12)
 
 # --------------------------------------------------------------------------- help
 
@@ -85,6 +97,28 @@ def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["create", "x", "--otp-email", "a@b.c", "--otp-phone", "+33600000000"]) == 2
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["list", "--limit", "ten"], "argument --limit: expected a whole number, got 'ten'"),
+        (["list-requests", "--page", "0"], "argument --page: must be 1 or more, got 0"),
+        (["--timeout", "soon", "list"], "expected a number of seconds, got 'soon'"),
+        (["list", "--timeout", "0"], "must be a positive number of seconds, got 0"),
+        (["stats", "--timeout", "nan"], "must be a positive number of seconds, got nan"),
+        (["stats", "--timeout", "inf"], "must be a positive number of seconds, got inf"),
+        (["config", "--timeout", "-1.5"], "must be a positive number of seconds, got -1.5"),
+    ],
+)
+def test_numbers_out_of_shape_exit_2_saying_what_was_expected(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str], isolated_home: Path
+) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert "usage: sharokey" in err
+    assert not isolated_home.exists()  # config stored nothing
+
+
 def test_global_options_are_accepted_before_and_after_the_command() -> None:
     parser = cli.build_parser()
     before = parser.parse_args(["--json", "--api-url", "http://a/api/v1", "--token", "T", "stats"])
@@ -125,6 +159,27 @@ def test_emulator_is_mounted_with_its_own_options(capsys: pytest.CaptureFixture[
     assert exc.value.code == 0
     text = capsys.readouterr().out
     assert "--fault" in text and "--token" in text
+
+
+def test_emulator_without_aiohttp_says_how_to_install_it(tmp_path: Path) -> None:
+    script = (
+        "import sys; sys.modules['aiohttp'] = None; "  # as if it were not installed
+        "from sharokey.cli import main; sys.exit(main(['emulator', '--port', '0']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: the emulator needs aiohttp, which is not installed. "
+        "Install it with: pip install 'sharokey[aiohttp]'.\n"
+    )
 
 
 def test_keyboard_interrupt_exits_130(
@@ -186,6 +241,69 @@ def test_error_lines_say_what_went_wrong_and_what_to_do() -> None:
     assert "sharokey create --help" in cli.describe_error(validation, "create")
 
 
+def test_fields_the_server_summary_left_out_are_named() -> None:
+    refused = errors.ValidationError(
+        "The content field is required",
+        status=422,
+        details={
+            "content": ["The content field is required"],
+            "expiration": ["Must be between 1 and 1000 hours"],
+        },
+    )
+    assert cli.describe_error(refused, "create") == (
+        "error: The content field is required (expiration: Must be between 1 and 1000 hours). "
+        "See `sharokey create --help` for the accepted values."
+    )
+    generic = errors.ValidationError(
+        "The given data was invalid.", status=422, details={"views": ["too many", "not a number"]}
+    )
+    assert cli.describe_error(generic) == (
+        "error: The given data was invalid (views: too many, not a number). "
+        "See `sharokey --help` for the accepted values."
+    )
+
+
+def test_an_unexpected_failure_is_one_line_and_debug_adds_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(args: object) -> int:
+        raise RuntimeError("internal detail that may hold anything")
+
+    monkeypatch.setitem(commands.COMMANDS, "stats", broken)
+    assert cli.main(["stats"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: unexpected RuntimeError. Rerun with --debug to see the traceback.\n"
+
+    assert cli.main(["--debug", "stats"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: internal detail" in err
+    assert err.endswith(
+        "error: unexpected RuntimeError. Rerun with --debug to see the traceback.\n"
+    )
+
+
+def test_a_reader_that_went_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `sharokey config --show --json | head -c0`: the pipe is closed before anything is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "sharokey", "config", "--show", "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=subprocess_env(tmp_path),
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert result.stderr == ""  # no traceback, no "Exception ignored" at exit
+
+
 # --------------------------------------------------------------------------- file names
 
 
@@ -220,6 +338,14 @@ def test_very_long_names_are_shortened_keeping_the_extension() -> None:
     name = files.safe_name("é" * 300 + ".tar.gz")
     assert name.endswith(".gz")
     assert len(name.encode("utf-8")) <= 255
+
+
+def test_a_long_sent_name_with_no_real_extension_is_cut_as_a_whole() -> None:
+    # A 100-character "extension" is not one: keeping it would leave no name.
+    sent = "x" * 150 + "." + "y" * 100
+    saved = files.safe_name(sent)
+    assert saved == sent[:200]
+    assert files.safe_name("z" * 300 + ".pdf") == "z" * 196 + ".pdf"
 
 
 def test_colliding_names_get_suffixes() -> None:
@@ -289,6 +415,21 @@ def test_relative_times_read_naturally() -> None:
     assert output.expiry_phrase(now + timedelta(hours=5), False, now) == "expires in 5 h"
     assert output.expiry_phrase(now - timedelta(days=3), True, now) == "expired 3 d ago"
     assert output.expiry_phrase(now + timedelta(hours=5), True, now) == "expired"
+
+
+def test_times_read_naturally_in_the_past_and_future() -> None:
+    now = datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert output.relative(now + timedelta(seconds=30), now) == "in 30 s"
+    assert output.relative(now - timedelta(seconds=45), now) == "45 s ago"
+    assert output.relative(now - timedelta(minutes=90), now) == "2 h ago"
+    # A time without a zone is UTC, as the service sends them.
+    naive = datetime(2025, 1, 1, 13, 0)
+    assert output.relative(naive, now) == "in 1 h"
+    assert output.format_when(naive, now) == "2025-01-01 13:00 UTC (in 1 h)"
+    assert output.format_when(None) == "-"
+    assert output.expiry_phrase(naive, False, now) == "expires in 1 h"
+    assert output.expiry_phrase(None, False, now) == "no expiry given"
+    assert output.expiry_phrase(None, True, now) == "expired"
 
 
 def test_masking_shows_only_a_prefix() -> None:
@@ -361,3 +502,74 @@ def test_config_refuses_an_empty_token_from_stdin(
 def test_config_refuses_a_bad_api_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["config", "--api-url", "ftp://example.com"]) == 2
     assert "http" in capsys.readouterr().err
+
+
+def test_config_show_with_nothing_configured(
+    capsys: pytest.CaptureFixture[str], isolated_home: Path
+) -> None:
+    assert cli.main(["config"]) == 0  # no option: the same as --show
+    out = capsys.readouterr().out
+    path = isolated_home / "sharokey" / "config.json"
+    assert out.splitlines() == [
+        f"Config file:  {path} (not created yet)",
+        "Token:        (none: pass --token, set SHAROKEY_TOKEN or run `sharokey config --token -`)",
+        "API URL:      https://api.sharokey.com/api/v1 (from default)",
+        "Timeout:      default (connect 5 s, read 30 s)",
+    ]
+    assert not path.exists()
+    assert cli.main(["config", "--show", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc == {
+        "path": str(path),
+        "file_exists": False,
+        "token": None,
+        "token_source": None,
+        "api_url": "https://api.sharokey.com/api/v1",
+        "api_url_source": "default",
+        "timeout": None,
+    }
+
+
+def test_config_show_names_arguments_as_the_source(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--api-url", "http://127.0.0.1:9/api/v1", "--token", "tokARGUMENT0000", "config"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^Token:\s+tokA… \(from argument\)$", out, re.M)
+    assert re.search(r"^API URL:\s+http://127\.0\.0\.1:9/api/v1 \(from argument\)$", out, re.M)
+    assert "tokARGUMENT0000" not in out
+
+
+def test_config_saves_and_shows_in_one_go_and_json_names_what_was_saved(
+    capsys: pytest.CaptureFixture[str], isolated_home: Path
+) -> None:
+    path = isolated_home / "sharokey" / "config.json"
+    assert cli.main(["config", "--timeout", "12.5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"path": str(path), "saved": ["timeout"]}
+    assert cli.main(["config", "--token", "tokSAVED00000000", "--show"]) == 0
+    out = capsys.readouterr().out
+    assert "Saved" not in out
+    assert re.search(r"^Token:\s+tokS… \(from config file\)$", out, re.M)
+    assert re.search(r"^Timeout:\s+12\.5 s$", out, re.M)
+    assert json.loads(path.read_text())["token"] == "tokSAVED00000000"
+
+
+# --------------------------------------------------------------------------- sharokey test
+
+
+def test_diagnostics_stop_at_a_configuration_that_cannot_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SHAROKEY_TOKEN", TOKEN)
+    monkeypatch.setenv("SHAROKEY_API_URL", "ftp://files.example.com/api")
+    assert cli.main(["test"]) == 1
+    out = capsys.readouterr().out
+    assert checks_of(out) == [
+        ("FAIL", "configuration"),
+        ("SKIP", "network"),
+        ("SKIP", "authentication"),
+        ("SKIP", "read access"),
+        ("SKIP", "statistics"),
+    ]
+    assert "needs a valid configuration" in out
+    assert out.endswith("Some checks failed.\n")
+    assert TOKEN not in out
