@@ -11,6 +11,7 @@ import base64
 import json
 import logging
 import re
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -18,12 +19,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 
+import aiohttp
 import pytest
 import requests
+from aiohttp import web
 
 from sharokey.crypto import open_payload, seal
-from sharokey.emulator import EmulatorHandle, run_emulator
+from sharokey.emulator import EmulatorHandle, EmulatorState, create_app, run_emulator
 from sharokey.emulator.store import Store
+
+from ._support import TOKEN, error_of, serving
 
 pytestmark = pytest.mark.live
 
@@ -85,16 +90,13 @@ class Api:
         return requests.post(f"{self.emu.api_url}/secrets/{slug}/reveal", json=body, timeout=30)
 
 
+def auth(token: str = ALPHA) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def payload(text: str = "s3cr3t text", **fields: Any) -> dict[str, Any]:
     sealed = seal(text)
     return {**sealed.payload, "expiration_hours": 24, "maximum_views": 1, **fields}
-
-
-def error_of(response: requests.Response) -> dict[str, Any]:
-    body = response.json()
-    assert body["success"] is False
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 @pytest.fixture
@@ -516,6 +518,32 @@ def test_unknown_routes_and_methods_answer_in_the_envelope(emu: EmulatorHandle) 
     assert "POST" in wrong.headers["Allow"]
 
 
+async def test_http_errors_of_routes_added_to_the_app_answer_in_the_envelope() -> None:
+    async def gone(request: web.Request) -> web.Response:
+        raise web.HTTPGone()
+
+    async def busy(request: web.Request) -> web.Response:
+        raise web.HTTPServiceUnavailable()
+
+    app = create_app(EmulatorState(tokens=[TOKEN]))
+    app.router.add_get("/gone", gone)
+    app.router.add_get("/busy", busy)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        async with serving(app, lambda r: web.SockSite(r, sock)), aiohttp.ClientSession() as http:
+            for path, status, code in (
+                ("/gone", 410, "BAD_REQUEST"),
+                ("/busy", 503, "SERVER_ERROR"),
+            ):
+                async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                    assert response.status == status
+                    body = await response.json()
+                    assert body["success"] is False
+                    assert body["error"]["code"] == code
+                    assert body["error"]["message"]
+
+
 def test_numeric_strings_are_accepted_like_numbers(alpha: Api) -> None:
     data = alpha.create(expiration_hours="48", maximum_views="3", captcha="true")
     assert (data["expires_in_hours"], data["maximum_views"], data["captcha"]) == (48, 3, True)
@@ -640,6 +668,26 @@ def test_list_filters_by_status_creator_and_search(emu: EmulatorHandle, alpha: A
     assert slugs(creator=emu.creator(ALPHA).upper()) == {one, two, three}
     assert slugs(creator="someone@else.example") == set()
     assert slugs(status="active", search="office") == {two}
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"page": "0"}, "page", "The page must be an integer of at least 1"),
+        ({"page": "two"}, "page", "The page must be an integer of at least 1"),
+        ({"limit": "0"}, "limit", "The limit must be an integer between 1 and 100"),
+        ({"status": "lost"}, "status", "The selected status is invalid"),
+    ],
+)
+def test_bad_list_parameters_are_422(
+    emu: EmulatorHandle, query: dict[str, str], field: str, message: str
+) -> None:
+    for path in ("/secrets", "/requests"):
+        response = requests.get(emu.api_url + path, params=query, headers=auth(), timeout=30)
+        assert response.status_code == 422
+        error = error_of(response)
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["details"] == {field: [message]}
 
 
 # --------------------------------------------------------------------------- statistics
@@ -775,6 +823,14 @@ def test_secret_request_validation(
     response = alpha.call("POST", "/requests", json=change)
     assert response.status_code == 422
     assert error_of(response)["details"][field] == [message]
+
+
+def test_a_request_body_that_is_not_an_object_is_422(emu: EmulatorHandle) -> None:
+    response = requests.post(
+        emu.api_url + "/requests", json=["message"], headers=auth(), timeout=30
+    )
+    assert response.status_code == 422
+    assert error_of(response)["details"] == {"body": ["The request body must be a JSON object"]}
 
 
 def test_access_log_shows_no_request_token_search_or_body(

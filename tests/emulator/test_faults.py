@@ -1,8 +1,13 @@
-"""Fault injection and the control endpoints, seen from raw HTTP clients."""
+"""Fault injection and the control endpoints, seen from raw HTTP clients.
+
+Also the late answers a delay makes: what the server did with a request whose client gave up,
+and what a patient client gets in the end.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any, Optional
@@ -13,9 +18,15 @@ import requests
 from sharokey.crypto import seal
 from sharokey.emulator import EmulatorHandle, FaultRule, parse_fault, run_emulator
 
+from ._support import emulator_records, error_of, eventually, secret_body
+
 pytestmark = pytest.mark.live
 
 TOKEN = "fault-test-token"
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -194,11 +205,36 @@ def test_drop_after_handles_then_closes_and_the_key_replays(emu: EmulatorHandle)
     assert retried.json()["data"]["slug"] == slug
 
 
+def test_a_drop_after_the_client_left_logs_an_unanswered_request(
+    emu: EmulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sharokey.emulator")
+    emu.add_fault("GET /api/v1/health drop delay=1 x1")
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(emu.api_url + "/health", timeout=0.1)
+    assert eventually(lambda: emu.hits("GET", "/api/v1/health") == 1)
+    assert emu.request_log == [("GET", "/api/v1/health", 0)]
+    assert not [r for r in emulator_records(caplog) if r.levelno >= logging.WARNING]
+    assert requests.get(emu.api_url + "/health", timeout=30).status_code == 200
+
+
 def test_delay_makes_a_read_time_out(emu: EmulatorHandle) -> None:
     emu.add_fault("GET /api/v1/health delay=1 x1")
     with pytest.raises(requests.ReadTimeout):
         requests.get(emu.api_url + "/health", timeout=0.2)
     assert requests.get(emu.api_url + "/health", timeout=30).status_code == 200
+
+
+def test_a_delayed_status_fault_answers_that_status_and_stores_nothing(
+    emu: EmulatorHandle,
+) -> None:
+    emu.add_fault("POST /api/v1/secrets 503x1 delay=0.1 retry-after=2")
+    response = requests.post(
+        emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30
+    )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert emu.secret_count() == 0
 
 
 def test_truncate_sends_valid_http_with_broken_json(emu: EmulatorHandle) -> None:
@@ -211,6 +247,13 @@ def test_truncate_sends_valid_http_with_broken_json(emu: EmulatorHandle) -> None
     assert whole.startswith(cut.content)
     with pytest.raises(ValueError):
         json.loads(cut.content)
+
+
+def test_truncating_an_answer_without_a_body_leaves_it_whole(emu: EmulatorHandle) -> None:
+    emu.add_fault("GET /favicon.ico truncate x1")
+    response = requests.get(emu.base_url + "/favicon.ico", timeout=30)
+    assert (response.status_code, response.content) == (204, b"")
+    assert emu.faults == []
 
 
 def test_rules_apply_in_order_until_cleared(emu: EmulatorHandle) -> None:
@@ -237,6 +280,65 @@ def test_faults_given_at_start() -> None:
     with run_emulator(faults=["GET /api/v1/health 503x1"]) as other:
         assert requests.get(other.api_url + "/health", timeout=30).status_code == 503
         assert requests.get(other.api_url + "/health", timeout=30).status_code == 200
+
+
+# --------------------------------------------------------------------------- late answers
+
+
+def test_a_delayed_post_is_handled_after_the_client_gave_up(
+    emu: EmulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sharokey.emulator")
+    emu.add_fault("POST /api/v1/secrets delay=0.5 x1")
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=0.1)
+    assert eventually(lambda: emu.hits("POST", "/api/v1/secrets") == 1)
+    # The body had arrived before the client left: the server acted on it, no 500.
+    assert emu.secret_count() == 1
+    assert [s for _, _, s in emu.request_log] != [500]
+    assert not [r for r in emulator_records(caplog) if r.levelno >= logging.WARNING]
+
+
+def test_delay_after_stores_first_and_answers_late(emu: EmulatorHandle) -> None:
+    emu.add_fault("POST /api/v1/secrets delay-after=3 x1")
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=0.3)
+    # The secret exists while the server still sits on its answer.
+    assert eventually(lambda: emu.secret_count() == 1)
+    assert emu.hits("POST", "/api/v1/secrets") == 0
+    assert eventually(lambda: emu.hits("POST", "/api/v1/secrets") == 1)
+    assert emu.request_log == [("POST", "/api/v1/secrets", 0)]  # the answer reached nobody
+
+
+def test_delay_after_answers_a_patient_client_in_full(emu: EmulatorHandle) -> None:
+    emu.add_fault("POST /api/v1/secrets delay-after=0.2 x1")
+    body = secret_body()
+    headers = {**auth(), "Idempotency-Key": "late-1"}
+    response = requests.post(emu.api_url + "/secrets", json=body, headers=headers, timeout=30)
+    assert response.status_code == 201
+    # A repeat with the key replays the stored answer: one secret, the same slug.
+    again = requests.post(emu.api_url + "/secrets", json=body, headers=headers, timeout=30)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["data"]["slug"] == response.json()["data"]["slug"]
+    assert emu.secret_count() == 1
+    assert emu.faults == []
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_delayed_body_too_large_is_still_a_413_envelope(chunked: bool) -> None:
+    with run_emulator(tokens=[TOKEN], max_body_mib=0.01) as small:
+        small.add_fault("POST /api/v1/secrets delay=0.1 x1")
+        raw = b'{"content": "' + b"A" * 20_000 + b'"}'
+        data: Any = iter([raw[i : i + 4096] for i in range(0, len(raw), 4096)]) if chunked else raw
+        response = requests.post(
+            small.api_url + "/secrets",
+            data=data,
+            headers={**auth(), "Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert response.status_code == 413
+        assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert small.secret_count() == 0
 
 
 # --------------------------------------------------------------------------- control endpoints
@@ -278,6 +380,13 @@ def test_control_state_clock_outbox_faults_and_list_shape(emu: EmulatorHandle) -
     assert "items" in get(emu, "/secrets").json()["data"]
     wrong = requests.post(control + "/list-shape", json={"shape": "xml"}, timeout=30)
     assert wrong.status_code == 422
+
+
+def test_a_fault_rule_that_is_not_a_string_is_422(emu: EmulatorHandle) -> None:
+    response = requests.post(emu.base_url + "/_emulator/faults", json={"rule": 500}, timeout=30)
+    assert response.status_code == 422
+    assert "must be a string" in error_of(response)["details"]["rule"][0]
+    assert emu.faults == []
 
 
 def _outward_address() -> Optional[str]:

@@ -23,6 +23,9 @@ import requests
 
 from sharokey.crypto import open_payload, seal
 from sharokey.emulator import EmulatorHandle, run_emulator, start_emulator
+from sharokey.emulator import app as emulator_app
+
+from ._support import error_of, secret_body
 
 pytestmark = pytest.mark.live
 
@@ -122,6 +125,33 @@ def test_reveal_needs_no_token_and_unknown_slugs_are_404(emu: EmulatorHandle) ->
     }
     slug = create(emu)
     assert reveal(emu, slug, headers={"Authorization": "Bearer nonsense"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        (["password"], "body", "The request body must be a JSON object"),
+        (
+            {"password": 1234},
+            "password",
+            "The password must be a string of at most 1024 characters",
+        ),
+        (
+            {"captcha": "x" * 1025},
+            "captcha",
+            "The captcha must be a string of at most 1024 characters",
+        ),
+    ],
+)
+def test_a_malformed_reveal_is_422_and_counts_no_view(
+    emu: EmulatorHandle, body: Any, field: str, message: str
+) -> None:
+    made = requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30)
+    slug = made.json()["data"]["slug"]
+    response = requests.post(f"{emu.api_url}/secrets/{slug}/reveal", json=body, timeout=30)
+    assert response.status_code == 422
+    assert error_of(response)["details"] == {field: [message]}
+    assert requests.post(f"{emu.api_url}/secrets/{slug}/reveal", timeout=30).status_code == 200
 
 
 def test_details_lists_and_the_viewer_page_never_count_a_view(emu: EmulatorHandle) -> None:
@@ -379,6 +409,20 @@ def test_a_refused_body_can_be_fixed_and_sent_again_with_the_same_key(
     assert emu.secret_count() == 1
 
 
+def test_an_idempotency_key_over_255_characters_is_422(emu: EmulatorHandle) -> None:
+    response = requests.post(
+        emu.api_url + "/secrets",
+        json=secret_body(),
+        headers={**auth(), "Idempotency-Key": "k" * 256},
+        timeout=30,
+    )
+    assert response.status_code == 422
+    assert error_of(response)["details"] == {
+        "Idempotency-Key": ["The Idempotency-Key may have 255 characters at most"]
+    }
+    assert emu.secret_count() == 0
+
+
 def test_concurrent_duplicate_creates_run_once(emu: EmulatorHandle) -> None:
     body = {**seal("once").payload, "password": "slow to hash"}
     headers = {**auth(), "Idempotency-Key": "same-everywhere"}
@@ -474,3 +518,16 @@ def test_viewer_page_for_gone_secrets_says_expired(emu: EmulatorHandle) -> None:
     assert unknown.status_code == 404
     assert _config(unknown.text)["expired"] is True
     assert _config(unknown.text)["description"] is None
+
+
+def test_without_its_viewer_file_the_page_says_so_and_still_carries_the_config(
+    emu: EmulatorHandle, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(emulator_app, "VIEWER_PATH", tmp_path / "not-installed.html")
+    made = requests.post(emu.api_url + "/secrets", json=secret_body(), headers=auth(), timeout=30)
+    slug = made.json()["data"]["slug"]
+    page = requests.get(f"{emu.base_url}/s/{slug}", timeout=30)
+    assert page.status_code == 200
+    assert "The viewer page is not installed." in page.text
+    assert f'"slug": "{slug}"' in page.text
+    assert page.headers["X-Frame-Options"] == "DENY"
