@@ -8,7 +8,7 @@ data, an error envelope, HTML, random bytes or nothing. A user must only
 ever meet the SDK's own errors, never a ``KeyError`` or ``TypeError`` from
 deep inside the parser; and a 2xx answer that is not a valid envelope must
 be an ``InvalidResponseError``, so callers can tell a broken answer from a
-refusal. Seal/open properties live in ``test_crypto_properties.py``.
+refusal. Seal/open properties live in ``tests/crypto/test_crypto_properties.py``.
 """
 
 from __future__ import annotations

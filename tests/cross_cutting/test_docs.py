@@ -10,7 +10,8 @@
 - The safe ``sharokey ...`` lines of ```bash blocks (help, list, stats,
   create, test, demo) run as ``python -m sharokey`` against the emulator.
 - The table of ``docs/errors.md`` is generated from ``sharokey.errors`` and
-  checked here; ``python tests/test_docs.py`` rewrites it after a change.
+  checked here; ``python tests/cross_cutting/test_docs.py`` rewrites it after a
+  change.
 - Every page is in the index's table of contents, and Sphinx builds the site
   with warnings as errors when it is installed.
 """
@@ -368,8 +369,8 @@ def test_errors_table_matches_the_code() -> None:
     start, end = _table_in_page(text)
     expected = render_error_table()
     assert text[start:end] == expected, (
-        "docs/errors.md is out of date with sharokey.errors; run `python tests/test_docs.py` "
-        "to rewrite its table:\n" + expected
+        "docs/errors.md is out of date with sharokey.errors; run "
+        "`python tests/cross_cutting/test_docs.py` to rewrite its table:\n" + expected
     )
 
 
