@@ -1,5 +1,12 @@
-"""Shared, generic fixtures: a clean settings environment, retry timing under test control,
-canned API answers for the mock transports, and a live emulator."""
+"""Shared, generic fixtures: which client a test runs on, a clean settings environment, retry
+timing under test control, canned API answers for the mock transports, and a live emulator.
+
+The layout mirrors the package: ``client/`` (with ``client/replay/``), ``cli/``, ``emulator/``,
+``crypto/`` and ``cross_cutting/``. Each of those is a package, so that equal basenames in two
+of them can live side by side; ``tests/`` itself is not one: pytest then puts ``tests/`` (not the
+repository) at the front of ``sys.path``, and under tox the suite imports the installed
+``sharokey``, not the source tree.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,17 @@ import pytest
 
 from sharokey._messages import Response
 from sharokey._retry import RetryPolicy
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    """``sync``: ``Sharokey`` over requests; ``async``: ``AsyncSharokey`` over aiohttp.
+
+    The one switch for tests that run on both clients: each suite's client fixture takes it,
+    so such a test runs twice and its id ends in ``[sync]`` or ``[async]`` (the replay
+    cassettes are named after those ids).
+    """
+    return str(request.param)
 
 
 @pytest.fixture(autouse=True)

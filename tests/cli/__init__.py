@@ -1,0 +1,1 @@
+"""Tests of the ``sharokey`` command (``sharokey.cli`` and ``sharokey._cli``)."""

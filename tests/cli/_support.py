@@ -1,0 +1,64 @@
+"""What the CLI test modules share: a command's result, the share link in what it printed, the
+checks of a ``sharokey test`` report, and the environment of a ``python -m sharokey``
+subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, Union
+
+import attrs
+
+#: The repository: a subprocess imports ``sharokey`` from here.
+ROOT = Path(__file__).resolve().parents[2]
+LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
+
+
+@attrs.frozen
+class Result:
+    """Exit code, standard output and standard error of one `sharokey` run."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Run = Callable[..., Result]
+
+
+def link_in(shown: Union[Result, str]) -> str:
+    """The share link a command printed: on a result's stdout, or on a terminal's screen."""
+    match = LINK_RE.search(shown if isinstance(shown, str) else shown.out)
+    assert match, shown
+    return match.group(0)
+
+
+def slug_of(link: str) -> str:
+    return link.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This environment without any ``SHAROKEY_`` setting, with the test's own home and
+    config folders and this repository's ``sharokey`` first; ``extra`` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHAROKEY_")}
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def checks_of(out: str) -> list[tuple[str, str]]:
+    """``(status, name)`` of each check line of the report."""
+    return [
+        (match.group(1), match.group(2))
+        for match in re.finditer(r"^(PASS|FAIL|SKIP)  (\S+(?: \S+)?)\s", out, re.M)
+    ]

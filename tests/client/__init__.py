@@ -1,0 +1,2 @@
+"""Tests of the clients (``Sharokey``, ``AsyncSharokey``) and what they stand on: the sans-I/O
+core, retries, transports, configuration, validation, models and pagination."""

@@ -1,0 +1,141 @@
+"""The benchmark harness runs end to end: one tiny round of every scenario, well-formed results.
+
+``python -m benchmarks --quick`` starts the emulator in its own process and
+measures every contender once. These tests judge the shape of what it reports
+(every scenario, every contender's figures, every target with a verdict, the
+same table on stdout and in the Markdown file), never the figures
+themselves: speed belongs to the benchmarks. A quick run must never build the
+official SDK's virtual environment; it uses one only when already cached.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("aiohttp", reason="the emulator and AsyncSharokey need aiohttp")
+
+pytestmark = pytest.mark.live
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = [
+    "sequential_creates",
+    "concurrent_creates",
+    "get_details",
+    "large_attachment",
+    "startup",
+]
+VERDICTS = {"met", "missed", "n/a"}
+
+
+def _run_quick(tmp_path: Path, cache: Path, *extra: str) -> tuple[dict[str, Any], str, str]:
+    """Run ``python -m benchmarks --quick``; return (JSON document, stdout, Markdown file)."""
+    out = tmp_path / "results.json"
+    markdown = tmp_path / "results.md"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["SHAROKEY_BENCH_CACHE"] = str(cache)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--json",
+            str(out),
+            "--markdown",
+            str(markdown),
+            *extra,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text()), done.stdout, markdown.read_text(encoding="utf-8")
+
+
+def _assert_well_formed(document: dict[str, Any], stdout: str, markdown: str) -> None:
+    assert document["meta"]["quick"] is True
+    assert document["meta"]["rounds"] == 1
+    assert [scenario["key"] for scenario in document["scenarios"]] == SCENARIOS
+    assert stdout == markdown
+    for scenario in document["scenarios"]:
+        assert scenario["rounds"] == 1
+        headline = next(iter(scenario["metrics"]))
+        measured = {c["name"]: c for c in scenario["contenders"] if c["error"] is None}
+        roles = {c["role"] for c in measured.values()}
+        assert "ours" in roles, scenario["key"]
+        for contender in measured.values():
+            samples = contender["samples"][headline]
+            assert len(samples) == 1, (scenario["key"], contender["name"])
+            assert all(math.isfinite(v) and v > 0 for v in samples)
+            assert contender["medians"][headline] == samples[0]
+        for check in scenario["checks"]:
+            assert check["status"] in VERDICTS
+            assert check["measure"] in stdout
+            judged = check["contender"] in measured and (
+                check["against"] is None or check["against"] in measured
+            )
+            if judged:
+                # Everything the target needs was measured: a verdict and a positive value.
+                assert check["status"] != "n/a", check["measure"]
+                assert check["value"] > 0
+                assert (check["status"] == "met") == (
+                    check["value"] < check["limit"]
+                    if check["strict"]
+                    else check["value"] <= check["limit"]
+                )
+            else:
+                assert check["status"] == "n/a"
+
+
+def test_quick_run_without_a_cached_official_sdk_builds_nothing(tmp_path: Path) -> None:
+    cache = tmp_path / "empty-cache"
+    document, stdout, markdown = _run_quick(tmp_path, cache)
+
+    _assert_well_formed(document, stdout, markdown)
+    assert not cache.exists(), "--quick must not build the official SDK's environment"
+    assert document["meta"]["official"].startswith("skipped")
+    roles = {c["role"] for s in document["scenarios"] for c in s["contenders"]}
+    assert "official" not in roles
+    assert "floor" in roles
+    big = next(s for s in document["scenarios"] if s["key"] == "large_attachment")
+    async_figures = next(c for c in big["contenders"] if c["name"] == "AsyncSharokey")
+    # The memory and event-loop figures of the large create are there for the async client.
+    assert {"ms", "peak_mib", "stall_ms", "idle_stall_ms"} <= set(async_figures["samples"])
+
+
+def test_quick_run_uses_a_cached_official_sdk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO))  # benchmarks/ is not installed, only the package
+    from benchmarks._official import cache_dir, is_official, venv_python
+
+    cached = cache_dir()
+    if not is_official(venv_python(cached)):
+        pytest.skip(f"the official SDK is not cached in {cached} (a full benchmark run builds it)")
+    document, stdout, markdown = _run_quick(
+        tmp_path, cached.parent, "--only", "sequential_creates,startup"
+    )
+
+    assert [s["key"] for s in document["scenarios"]] == ["sequential_creates", "startup"]
+    for scenario in document["scenarios"]:
+        official = [c for c in scenario["contenders"] if c["role"] == "official"]
+        assert len(official) == 1 and official[0]["error"] is None, scenario["key"]
+        assert official[0]["samples"]["ms"][0] > 0
+    creates = document["scenarios"][0]
+    beside = [c for c in creates["checks"] if c["contender"] == "Sharokey"]
+    assert beside and all(c["vs_official"] is not None and c["vs_official"] > 0 for c in beside)
+    assert "official SDK 1.0.0" in stdout
+    assert stdout == markdown

@@ -1,0 +1,1 @@
+"""Tests of the local emulator (``sharokey.emulator``), seen from HTTP clients and its command."""
