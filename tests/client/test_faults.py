@@ -1,4 +1,5 @@
-"""The retry table of SPEC section 5, played for real against the emulator's faults.
+"""The retry table (docs/protocol.md#5-errors-and-retries), played for real against the
+emulator's faults.
 
 Every fault the emulator can inject (500, HTML 502/504, 503 and 429 with
 Retry-After, a dropped connection, a lost answer, a read timeout, a truncated
@@ -55,9 +56,9 @@ OPERATIONS = {
     "create": ("POST", "/api/v1/secrets"),
 }
 
-#: SPEC 5: faults after which any call may be repeated (the request did not act).
+#: Faults after which any call may be repeated (the request did not act).
 RETRIED_FOR_EVERY_METHOD = {"503-retry-after", "429-retry-after"}
-#: SPEC 5: faults whose outcome is unknown: repeated for GET and DELETE only.
+#: Faults whose outcome is unknown: repeated for GET and DELETE only.
 AMBIGUOUS = {"500", "502-html", "504-html", "drop", "read-timeout", "truncated-json"}
 
 

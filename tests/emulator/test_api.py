@@ -1,8 +1,8 @@
 """The emulator's management API: what a client of the service sees.
 
 Every test starts its own emulator on loopback and speaks plain HTTP with
-``requests``: the emulator is checked against the contract (SPEC sections 2,
-3 and 5), not against the SDK client.
+``requests``: the emulator is checked against the contract (docs/protocol.md, sections
+2, 3 and 5), not against the SDK client.
 """
 
 from __future__ import annotations

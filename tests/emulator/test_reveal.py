@@ -1,4 +1,5 @@
-"""The emulator's reveal path, idempotency and viewer page (SPEC section 6).
+"""The emulator's reveal path, idempotency and viewer page
+(docs/protocol.md#6-this-projects-extensions).
 
 Plain ``requests`` and ``aiohttp`` clients against an emulator started by
 each test; contents are sealed with ``sharokey.crypto`` and opened again from

@@ -1,6 +1,7 @@
-"""Every documented error (SPEC 5) from both clients, replayed from the server's own answers:
-the right class, status and code, no credential in the message, and retries only where the
-contract allows them (a retry the cassette does not hold fails the test)."""
+"""Every documented error (docs/protocol.md#5-errors-and-retries) from both clients, replayed
+from the server's own answers: the right class, status and code, no credential in the message,
+and retries only where the contract allows them (a retry the cassette does not hold fails the
+test)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Reveal from both clients, replayed: the recorded ciphertext decrypts with the keyB of the
 replayed link (the key comes from the test seam), through every protection and refusal.
 
-Reveal is this project's extension (SPEC 6): the hosted service may not offer it, so these
-cassettes are recorded against the emulator only.
+Reveal is this project's extension (docs/protocol.md#reveal): the hosted service may not
+offer it, so these cassettes are recorded against the emulator only.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from ._support import (
 pytestmark = [
     pytest.mark.vcr,
     pytest.mark.block_network,
-    pytest.mark.needs_emulator("reveal is this project's extension (SPEC 6)"),
+    pytest.mark.needs_emulator("reveal is this project's extension (docs/protocol.md#reveal)"),
 ]
 
 
