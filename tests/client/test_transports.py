@@ -106,6 +106,42 @@ def test_aiohttp_tls_and_url_failures() -> None:
     assert isinstance(invalid, sharokey.ConfigurationError)
 
 
+def _refused_request() -> Request:
+    """A request to a loopback port nobody listens on, its path holding a request token."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return Request(method="GET", url=f"http://127.0.0.1:{port}/api/v1/requests/SECRETTOKEN")
+
+
+def _assert_unchained(error: BaseException) -> None:
+    # The library's exception (its text holds the full URL) is neither cause nor context.
+    assert isinstance(error, sharokey.NetworkError)
+    assert error.__cause__ is None
+    assert error.__context__ is None
+    assert "SECRETTOKEN" not in str(error)
+
+
+def test_a_requests_failure_carries_no_library_exception() -> None:
+    transport = _requests.RequestsTransport()
+    try:
+        with pytest.raises(sharokey.NetworkError) as info:
+            transport.send(_refused_request(), TIMEOUT)
+    finally:
+        transport.close()
+    _assert_unchained(info.value)
+
+
+async def test_an_aiohttp_failure_carries_no_library_exception() -> None:
+    transport = AiohttpTransport()
+    try:
+        with pytest.raises(sharokey.NetworkError) as info:
+            await transport.send(_refused_request(), TIMEOUT)
+    finally:
+        await transport.aclose()
+    _assert_unchained(info.value)
+
+
 def test_the_backends_satisfy_the_protocols() -> None:
     assert isinstance(_requests.RequestsTransport(), Transport)
     assert isinstance(AiohttpTransport(), AsyncTransport)
