@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any, Callable, Optional, TextIO
 
+from sharokey._mask import mask
+
 __all__ = ["main"]
 
 _FILE_NAME = "deploy-key.pem"
@@ -54,7 +56,7 @@ class _Transcript:
 def _mask_link(url: str) -> str:
     """Show a share link with its key fragment shortened: the demo prints, users copy."""
     base, _, fragment = url.partition("#")
-    return f"{base}#{fragment[:4]}…" if fragment else base
+    return f"{base}#{mask(fragment)}" if fragment else base
 
 
 def _sync_walk(t: _Transcript, api_url: str, token: str, db_path: Optional[str]) -> None:

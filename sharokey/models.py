@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import attrs
 
+from sharokey._mask import mask
 from sharokey.crypto import OpenedAttachment
 
 __all__ = [
@@ -125,10 +126,10 @@ class SecretRequest:
     """A request asking someone to send you a secret.
 
     ``token`` is a credential (whoever holds it can answer the request):
-    ``repr`` shows only its first 4 characters.
+    ``repr`` masks it (``sharokey._mask``).
     """
 
-    token: str = attrs.field(repr=lambda t: (t[:4] + "…") if t else repr(t))
+    token: str = attrs.field(repr=lambda t: mask(t) if t else repr(t))
     message: Optional[str] = None
     description: Optional[str] = None
     maximum_views: Optional[int] = None
