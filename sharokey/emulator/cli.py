@@ -16,7 +16,7 @@ import sys
 from typing import Optional
 
 from sharokey.emulator.faults import FAULT_GRAMMAR, parse_fault
-from sharokey.emulator.state import LIST_SHAPES
+from sharokey.emulator.state import DEFAULT_MAX_BODY_MIB, LIST_SHAPES
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -82,7 +82,11 @@ def build_parser(parser: Optional[argparse.ArgumentParser] = None) -> argparse.A
         "(default X-Country; there is no GeoIP database)",
     )
     parser.add_argument(
-        "--max-body-mib", type=float, default=16, metavar="MIB", help="largest body (default 16)"
+        "--max-body-mib",
+        type=float,
+        default=DEFAULT_MAX_BODY_MIB,
+        metavar="MIB",
+        help=f"largest body (default {DEFAULT_MAX_BODY_MIB:g})",
     )
     parser.add_argument(
         "--log-level",

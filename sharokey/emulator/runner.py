@@ -22,7 +22,7 @@ from aiohttp import web
 from sharokey.emulator._clock import Clock
 from sharokey.emulator.app import create_app
 from sharokey.emulator.faults import parse_fault
-from sharokey.emulator.state import EmulatorState, OtpMessage
+from sharokey.emulator.state import DEFAULT_MAX_BODY_MIB, EmulatorState, OtpMessage
 
 __all__ = ["EmulatorHandle", "run_emulator", "start_emulator"]
 
@@ -174,7 +174,7 @@ async def start_emulator(
     host: str = "127.0.0.1",
     port: int = 0,
     clock: ClockOption = None,
-    max_body_mib: float = 16,
+    max_body_mib: float = DEFAULT_MAX_BODY_MIB,
 ) -> AsyncIterator[EmulatorHandle]:
     """Serve the emulator on the running loop for the duration of the block."""
     state = EmulatorState(
@@ -262,7 +262,7 @@ def run_emulator(
     host: str = "127.0.0.1",
     port: int = 0,
     clock: ClockOption = None,
-    max_body_mib: float = 16,
+    max_body_mib: float = DEFAULT_MAX_BODY_MIB,
 ) -> Iterator[EmulatorHandle]:
     """Run the emulator in a background thread for the duration of the ``with`` block."""
     for rule in faults:  # fail in the caller's thread, with the parser's message

@@ -28,6 +28,7 @@ from sharokey.emulator.responses import ApiError
 from sharokey.emulator.store import Store
 
 __all__ = [
+    "DEFAULT_MAX_BODY_MIB",
     "IDEMPOTENCY_TTL",
     "LIST_SHAPES",
     "STATE_KEY",
@@ -42,6 +43,8 @@ T = TypeVar("T")
 
 #: How a list answer is shaped: ``data`` is the list, or ``data.items`` is.
 LIST_SHAPES = ("documented", "items")
+#: The largest request body the emulator reads, in MiB (the 14 MB of a full reveal fit).
+DEFAULT_MAX_BODY_MIB = 16.0
 #: Seconds of clock time an answer is replayed for its ``Idempotency-Key``.
 IDEMPOTENCY_TTL = 300.0
 
@@ -178,7 +181,7 @@ class EmulatorState:
         list_shape: str = "documented",
         country_header: str = "X-Country",
         clock: Optional[Clock] = None,
-        max_body_mib: float = 16,
+        max_body_mib: float = DEFAULT_MAX_BODY_MIB,
     ) -> None:
         self.tokens = [str(t) for t in tokens]
         self.readonly_tokens = [str(t) for t in readonly_tokens]
