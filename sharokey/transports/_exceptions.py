@@ -142,4 +142,9 @@ class ExceptionMap:
         if error is None:  # pragma: no cover - the block returned or raised instead
             raise RuntimeError("raise_mapped() without a mapped exception")
         self.error = None
-        raise error
+        try:
+            raise error
+        finally:
+            # Before 3.11 a coroutine can still see the library's exception as being handled
+            # here, and the raise would chain it as __context__: cut it on the way out.
+            error.__context__ = None
