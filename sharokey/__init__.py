@@ -1,8 +1,10 @@
 """Sharokey: zero-knowledge secret sharing.
 
 ``Sharokey`` is the synchronous client (``requests``); ``AsyncSharokey`` the
-asyncio one (``aiohttp``). The async client and everything that needs aiohttp
-are loaded on first use, so ``import sharokey`` stays quick and works where
+asyncio one (``aiohttp``); ``SharokeyClient`` the official SDK 1.0.0's
+surface over the async client, kept so 1.0.0 code runs unchanged
+(docs/migrating.md). The clients and everything that needs aiohttp are
+loaded on first use, so ``import sharokey`` stays quick and works where
 aiohttp is not installed.
 """
 
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
     from sharokey._retry import RetryPolicy
     from sharokey.async_client import AsyncSharokey
     from sharokey.client import Sharokey
+    from sharokey.compat import SharokeyClient
     from sharokey.config import Timeout
+    from sharokey.exceptions import AttachmentError
     from sharokey.models import (
         AttachmentInfo,
         CreatedSecret,
@@ -54,6 +58,7 @@ __all__ = [
     "AsyncPage",
     "AsyncPageRequest",
     "AsyncSharokey",
+    "AttachmentError",
     "AttachmentInfo",
     "AuthenticationError",
     "ConfigurationError",
@@ -80,6 +85,7 @@ __all__ = [
     "SecretStats",
     "ServerError",
     "Sharokey",
+    "SharokeyClient",
     "SharokeyError",
     "SharokeySecurityWarning",
     "SyncPage",
@@ -105,6 +111,8 @@ _MODELS = (
 _LAZY = {
     "AsyncSharokey": "sharokey.async_client",
     "Sharokey": "sharokey.client",
+    "SharokeyClient": "sharokey.compat",
+    "AttachmentError": "sharokey.exceptions",
     "Timeout": "sharokey.config",
     "RetryPolicy": "sharokey._retry",
     "SyncPage": "sharokey.pagination",
@@ -113,12 +121,25 @@ _LAZY = {
     **{name: "sharokey.models" for name in _MODELS},
 }
 
+#: 1.0.0's other exports, gone because the clients build request bodies themselves.
+_REMOVED = {
+    "SharokeyCrypto": "use the functions of sharokey.crypto (seal, open_payload, generate_key)",
+    "SecretCreate": "pass the fields to create() as arguments",
+    "SecretRequestCreate": "pass the fields to create_request() as arguments",
+    "Attachment": "pass paths, (name, bytes) pairs or binary files as attachments=",
+}
+
 
 def __getattr__(name: str) -> Any:
     # PEP 562: the clients pull in requests, cattrs, pycryptodome (and the async one
     # asyncio and aiohttp); `import sharokey` stays quick and loads each on first use.
     module_name = _LAZY.get(name)
     if module_name is None:
+        if name in _REMOVED:
+            raise AttributeError(
+                f"sharokey.{name} (official SDK 1.0.0) was removed in 2.0: {_REMOVED[name]} "
+                "(docs/migrating.md)"
+            )
         raise AttributeError(f"module 'sharokey' has no attribute {name!r}")
     import importlib
 
