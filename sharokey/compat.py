@@ -100,6 +100,8 @@ class SharokeyClient:
         self.token = token
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
+        #: Further AsyncSharokey arguments (1.0.0 had none): the tests' retry-policy seam.
+        self._options: dict[str, Any] = {}
         self._fresh()  # refuses a bad URL or timeout now, as a 1.0.0-named error
 
     def _fresh(self) -> AsyncSharokey:
@@ -113,6 +115,7 @@ class SharokeyClient:
                 api_url=self.api_url,
                 timeout=Timeout(total=self.timeout),
                 attachment_nonces="shared",
+                **self._options,
             )
         except SharokeyError as error:
             raise exceptions.from_sdk(error) from None
