@@ -15,10 +15,7 @@ the tests are skipped with pip's reason.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,121 +29,12 @@ from sharokey import NotFoundError, Sharokey
 from sharokey.crypto import parse_share_url
 from sharokey.emulator import EmulatorHandle, run_emulator
 
+from ._support import clean_env, tail
+
 pytestmark = pytest.mark.live
 
-OFFICIAL = "sharokey==1.0.0"
 DRIVER = Path(__file__).resolve().parent / "_official_sdk_driver.py"
-INSTALL_TIMEOUT = 300  # seconds for pip; a failure to install skips, it never hangs CI
 RUN_TIMEOUT = 120
-
-
-def _cache_root() -> Path:
-    explicit = os.environ.get("SHAROKEY_TEST_CACHE")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "sharokey-tests"
-
-
-def _venv_python(venv: Path) -> Path:
-    if os.name == "nt":
-        return venv / "Scripts" / "python.exe"
-    return venv / "bin" / "python"
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The environment for the official SDK's processes: nothing that points at this project."""
-    keep = ("PATH", "HOME", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL")
-    env = {name: os.environ[name] for name in keep if name in os.environ}
-    # pip's own settings (index, proxies) still apply to the install.
-    env.update({k: v for k, v in os.environ.items() if k.startswith(("PIP_", "HTTP", "NO_PROXY"))})
-    env.update({k.lower(): v for k, v in os.environ.items() if k.lower().endswith("_proxy")})
-    env.update(extra)
-    return env
-
-
-def _is_official(python: Path) -> bool:
-    if not python.exists():
-        return False
-    check = subprocess.run(
-        [
-            str(python),
-            "-I",
-            "-c",
-            "import sharokey, sys; sys.exit(sharokey.__version__ != '1.0.0')",
-        ],
-        capture_output=True,
-        cwd=tempfile.gettempdir(),
-        env=_clean_env(),
-        timeout=60,
-        check=False,
-    )
-    return check.returncode == 0
-
-
-def _tail(text: str, lines: int = 3) -> str:
-    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
-
-
-def _build_venv(target: Path) -> Path:
-    """Create ``target`` with the official SDK in it (built aside, then moved into place)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".build-", dir=target.parent))
-    try:
-        made = subprocess.run(
-            [sys.executable, "-m", "venv", str(staging)],
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            check=False,
-        )
-        if made.returncode != 0:
-            pytest.skip(f"could not create a virtual environment: {_tail(made.stderr)}")
-        python = _venv_python(staging)
-        try:
-            pip = subprocess.run(
-                [
-                    str(python),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    "-q",
-                    OFFICIAL,
-                ],
-                capture_output=True,
-                text=True,
-                cwd=tempfile.gettempdir(),
-                env=_clean_env(),
-                timeout=INSTALL_TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"pip install {OFFICIAL} took over {INSTALL_TIMEOUT} s")
-        if pip.returncode != 0:
-            pytest.skip(f"pip install {OFFICIAL} failed: {_tail(pip.stderr or pip.stdout)}")
-        if target.exists():
-            shutil.rmtree(target)
-        # The same filesystem: an atomic move. A venv's interpreter finds its
-        # site-packages through pyvenv.cfg beside it, so the moved one works.
-        staging.rename(target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    python = _venv_python(target)
-    if not _is_official(python):
-        pytest.skip(f"{OFFICIAL} was installed in {target} but does not import there")
-    return python
-
-
-@pytest.fixture(scope="session")
-def official_python() -> Path:
-    """The interpreter of a virtual environment holding the official SDK 1.0.0."""
-    venv = _cache_root() / "official-1.0.0"
-    python = _venv_python(venv)
-    if _is_official(python):
-        return python
-    return _build_venv(venv)
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +49,7 @@ def official_run(official_python: Path) -> Iterator[tuple[dict[str, Any], Emulat
             capture_output=True,
             text=True,
             cwd=workdir,  # outside the project, so only the official package imports
-            env=_clean_env(
+            env=clean_env(
                 SHAROKEY_API_URL=emu.api_url,
                 SHAROKEY_TOKEN=emu.token,
                 SHAROKEY_WORKDIR=workdir,
@@ -169,7 +57,7 @@ def official_run(official_python: Path) -> Iterator[tuple[dict[str, Any], Emulat
             timeout=RUN_TIMEOUT,
             check=False,
         )
-        assert done.returncode == 0, f"the official SDK driver failed: {_tail(done.stderr, 8)}"
+        assert done.returncode == 0, f"the official SDK driver failed: {tail(done.stderr, 8)}"
         yield json.loads(done.stdout), emu
 
 
