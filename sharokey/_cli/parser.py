@@ -3,12 +3,18 @@
 Only :mod:`argparse` and the version: building the parser (``sharokey
 --help``) must not load the client, ``requests``, ``aiohttp`` or the
 emulator. The exit-code table in the epilog mirrors :data:`sharokey._cli.errors.EXIT_CODES`.
+
+The official CLI's spellings are accepted as hidden aliases of this CLI's
+options (``help=SUPPRESS``: not in the help, listed on docs/cli.md):
+``--verbose`` (get, test), ``--max-views`` (create-request), ``--files A B``
+(create), ``--log-level`` and ``--logs-enabled`` (everywhere, as ``--debug``).
 """
 
 from __future__ import annotations
 
 import argparse
 
+from sharokey._cli.usage import LogLevel, LogsEnabled, Parser
 from sharokey._version import __version__
 
 __all__ = ["build_parser"]
@@ -83,6 +89,26 @@ def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=default(False),
         help="log requests (method, path, status, timing) and show tracebacks on stderr",
     )
+    _add_log_aliases(group)
+
+
+def _add_log_aliases(group: argparse._ActionsContainer) -> None:
+    """The official CLI's logging options, hidden; this CLI's logging is ``--debug``."""
+    group.add_argument(
+        "--log-level",
+        dest="g_log_level",
+        action=LogLevel,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
+    group.add_argument(
+        "--logs-enabled",
+        dest="g_logs_enabled",
+        action=LogsEnabled,
+        nargs="?",
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
 
 
 _MAIN_EPILOG = """\
@@ -111,7 +137,8 @@ exit codes:
 
 The token is read from --token, then SHAROKEY_TOKEN, then the config file
 (`sharokey config`); the API URL likewise from --api-url, SHAROKEY_API_URL,
-the config file, then the default. See docs/cli.md.
+the config file, then the default. Run `sharokey COMMAND --help` for a
+command's options and examples.
 """
 
 # command -> (one-line help, epilog with examples)
@@ -236,10 +263,15 @@ def _add_list_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--creator", metavar="EMAIL", help="only those created by this user")
 
 
+def _add_verbose_alias(parser: argparse.ArgumentParser) -> None:
+    # The official CLI's --verbose: this CLI's `get` and `test` already show everything.
+    parser.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole ``sharokey`` parser (the emulator's own options are added on use)."""
     raw = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sharokey",
         description="Zero-knowledge secret sharing: secrets are encrypted on this machine; "
         "the server never sees them.",
@@ -249,11 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sharokey {__version__}")
     _add_client_options(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=Parser
+    )
 
     def command(name: str) -> argparse.ArgumentParser:
         help_text, epilog = _COMMANDS[name]
-        p = sub.add_parser(
+        p: Parser = sub.add_parser(
             name,
             help=help_text,
             description=help_text[0].upper() + help_text[1:] + ".",
@@ -262,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
             allow_abbrev=False,
         )
         p.set_defaults(command=name)
+        p.is_command = True
         return p
 
     p = command("list")
@@ -299,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="attach a file (repeatable; 10 files, 10 MiB in all)",
     )
+    p.add_argument("--files", dest="attach", action="extend", nargs="+", help=argparse.SUPPRESS)
     p.add_argument(
         "--unique-nonces",
         action="store_true",
@@ -314,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accepted for the official CLI's users; details are all `get` shows",
     )
+    _add_verbose_alias(p)
     _add_client_options(p, top=False)
 
     p = command("delete")
@@ -352,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--secret-hours", type=int, metavar="N", help="the secret's lifetime (1-1000)")
     p.add_argument("--request-hours", type=int, metavar="N", help="the request's lifetime")
     p.add_argument("--views", type=int, metavar="N", help="views of the secret (1-10)")
+    p.add_argument("--max-views", dest="views", type=int, help=argparse.SUPPRESS)
     p.add_argument("--message", metavar="TEXT", help="shown to the person asked")
     p.add_argument("--description", metavar="TEXT", help="shown in your lists")
     p.add_argument("--email-to", metavar="EMAIL", help="send the request to this address")
@@ -389,8 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", action="store_true", help="show the settings in force (masked)")
     p.add_argument("--json", dest="g_json", action="store_true", default=argparse.SUPPRESS)
     p.add_argument("--debug", dest="g_debug", action="store_true", default=argparse.SUPPRESS)
+    _add_log_aliases(p)
 
     p = command("test")
+    _add_verbose_alias(p)
     _add_client_options(p, top=False)
 
     # Servers, not clients: dispatched before parsing (see servers.split_server_command).
