@@ -113,7 +113,8 @@ class SharokeyClient:
             return AsyncSharokey(
                 self.token,
                 api_url=self.api_url,
-                timeout=Timeout(total=self.timeout),
+                # 1.0.0's one bound: the whole exchange (aiohttp's total), nothing else.
+                timeout=Timeout(connect=None, read=None, total=self.timeout),
                 attachment_nonces="shared",
                 **self._options,
             )
