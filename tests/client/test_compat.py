@@ -296,3 +296,28 @@ async def test_health_reports_a_failure_as_1_0_0_did_and_test_counts_it() -> Non
     report = await offline.test()
     assert report["total"] == 6
     assert report["passed"] == 1  # only the configuration check
+
+
+async def test_search_requests_and_the_self_test_answer_as_in_1_0_0(
+    client: sharokey.SharokeyClient, emu: EmulatorHandle
+) -> None:
+    await client.create("invoice R&D", hours=1, description="R&D invoice")
+    await client.create("other", hours=1, description="other")
+    found = await client.search("R&D", status="active")
+    assert [s["description"] for s in found["data"]] == ["R&D invoice"]  # & stays in the value
+    await client.create_request(message="a")
+    assert len((await client.list_requests(limit=5))["data"]) == 1
+
+    report = await client.test()
+    assert (report["passed"], report["total"]) == (6, 6)
+    assert emu.secret_count() == 3  # the write check's secret exists, deleted (expired)
+    assert client.get_info()["version"] == sharokey.__version__
+    assert "create" in client.get_info()["methods"]
+
+
+def test_a_bad_api_url_is_refused_with_a_1_0_0_named_error() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(exceptions.SharokeyError) as caught:
+            sharokey.SharokeyClient(token="t", api_url="ftp://example.com/api/v1")
+    assert isinstance(caught.value, sharokey.ConfigurationError)
