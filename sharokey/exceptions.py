@@ -102,8 +102,8 @@ class OtpRequiredError(ProtectionError, errors.OtpRequiredError):
     """See :class:`sharokey.OtpRequiredError`."""
 
 
-#: This SDK's class -> the 1.0.0 layer's class; subclasses first, so the MRO walk finds
-#: the most specific one.
+#: This SDK's class -> the 1.0.0 layer's class. :func:`from_sdk` walks the error's MRO,
+#: so the most specific row wins (a QuotaExceededError is not just a PermissionDeniedError).
 _COMPAT: dict[type[errors.SharokeyError], type[SharokeyError]] = {
     errors.ConfigurationError: ConfigurationError,
     errors.AuthenticationError: AuthenticationError,
