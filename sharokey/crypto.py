@@ -30,7 +30,6 @@ base64 is done in chunks so no single call holds it for long.
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 import threading
@@ -44,6 +43,7 @@ from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import PBKDF2
 
+from sharokey import _b64
 from sharokey.errors import DecryptionError, SharokeySecurityWarning, ValidationError
 from sharokey.limits import (  # the two MAX_ names are re-exported: public since 0.1
     MAX_ATTACHMENTS,
@@ -91,8 +91,6 @@ AES_KEY_BYTES = 32
 NonceMode = Literal["shared", "unique"]
 
 # base64 in pieces: each b2a/a2b call holds the GIL, ~1 ms per 768 KiB here.
-_ENCODE_CHUNK = 768 * 1024  # bytes, a multiple of 3: pieces join without padding
-_DECODE_CHUNK = 1024 * 1024  # characters, a multiple of 4
 
 _KEY_RE = re.compile(r"[A-Za-z0-9]{32}")
 _KEY_A_RE = re.compile(r"[A-Za-z0-9]{8}")
@@ -257,43 +255,6 @@ def derive_key(key: str, salt: bytes) -> bytes:
     )
 
 
-# --------------------------------------------------------------------------- base64
-
-
-def _b64_pieces(data: Union[bytes, bytearray, memoryview]) -> list[str]:
-    """Standard base64 of ``data`` as pieces that join into one string.
-
-    Each piece encodes a multiple of 3 bytes, so the pieces carry no inner
-    padding, and no single call holds the GIL for long.
-    """
-    with memoryview(data) as view:
-        return [
-            base64.b64encode(view[start : start + _ENCODE_CHUNK]).decode("ascii")
-            for start in range(0, view.nbytes, _ENCODE_CHUNK)
-        ]
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _b64decode(text: str) -> Optional[bytes]:
-    """Strict base64 decode in pieces; ``None`` when the text is not valid base64."""
-    try:
-        if len(text) <= _DECODE_CHUNK:
-            return base64.b64decode(text, validate=True)
-        parts = []
-        for start in range(0, len(text), _DECODE_CHUNK):
-            piece = text[start : start + _DECODE_CHUNK]
-            # Padding is legal only at the very end of the whole text.
-            if start + _DECODE_CHUNK < len(text) and "=" in piece:
-                return None
-            parts.append(base64.b64decode(piece, validate=True))
-        return b"".join(parts)
-    except ValueError:  # binascii.Error, and non-ASCII text
-        return None
-
-
 # --------------------------------------------------------------------------- sealing
 
 
@@ -308,7 +269,7 @@ def _encrypt(aes_key: bytes, iv: bytes, data: Union[bytes, memoryview]) -> str:
     else:
         tag = cipher.digest()
     view[size:] = tag
-    pieces = _b64_pieces(view)
+    pieces = _b64.encode_pieces(view)
     # Free the ciphertext before the join allocates the final string: peak memory
     # stays near plaintext + base64 pieces + joined base64.
     view.release()
@@ -397,8 +358,8 @@ def seal(
     aes_key = derive_key(key, salt)
     payload: dict[str, Any] = {
         "content": _encrypt(aes_key, iv, plain),
-        "iv": _b64(iv),
-        "salt": _b64(salt),
+        "iv": _b64.encode(iv),
+        "salt": _b64.encode(salt),
         "key": key[:KEY_A_LENGTH],
     }
     del plain
@@ -420,7 +381,7 @@ def seal(
                 "size": view.nbytes,
             }
             if mode == "unique":
-                entry["iv"] = _b64(file_iv)
+                entry["iv"] = _b64.encode(file_iv)
             total += view.nbytes
             wire_files.append(entry)
         payload["attachments"] = wire_files
@@ -451,7 +412,7 @@ def _text_field(source: Mapping[str, Any], name: str, label: str) -> str:
 
 
 def _bytes_field(source: Mapping[str, Any], name: str, label: str, length: int) -> bytes:
-    raw = _b64decode(_text_field(source, name, label))
+    raw = _b64.decode_strict(_text_field(source, name, label))
     if raw is None:
         raise _damaged(label, "is not valid base64")
     if len(raw) != length:
@@ -460,7 +421,7 @@ def _bytes_field(source: Mapping[str, Any], name: str, label: str, length: int) 
 
 
 def _decrypt(aes_key: bytes, iv: bytes, text: str, label: str) -> bytes:
-    raw = _b64decode(text)
+    raw = _b64.decode_strict(text)
     if raw is None:
         raise _damaged(label, "is not valid base64")
     size = len(raw) - TAG_BYTES
