@@ -53,6 +53,7 @@ from sharokey.limits import (  # the two MAX_ names are re-exported: public sinc
 
 __all__ = [
     "ALPHABET",
+    "ATTACHMENT_AD_PREFIX",
     "KEY_A_LENGTH",
     "KEY_B_LENGTH",
     "KEY_LENGTH",
@@ -68,6 +69,7 @@ __all__ = [
     "OpenedAttachment",
     "Sealed",
     "ShareLink",
+    "attachment_associated_data",
     "compose_share_url",
     "derive_key",
     "generate_key",
@@ -87,6 +89,8 @@ SALT_BYTES = 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
 AES_KEY_BYTES = 32
+#: The start of a unique-mode attachment's associated data (its format's version).
+ATTACHMENT_AD_PREFIX = "sharokey-attachment-v1"
 
 NonceMode = Literal["shared", "unique"]
 
@@ -258,12 +262,25 @@ def derive_key(key: str, salt: bytes) -> bytes:
 # --------------------------------------------------------------------------- sealing
 
 
-def _encrypt(aes_key: bytes, iv: bytes, data: Union[bytes, memoryview]) -> str:
+def attachment_associated_data(index: int, count: int, name: str) -> bytes:
+    """What a unique-mode attachment's tag also covers: its place, the number of files, its name.
+
+    A server that cannot read a secret could otherwise rename ``report.pdf`` to
+    ``report.exe``, reorder files or drop one (docs/protocol.md#4-cryptography).
+    """
+    return f"{ATTACHMENT_AD_PREFIX}\x00{index}\x00{count}\x00{name}".encode()
+
+
+def _encrypt(
+    aes_key: bytes, iv: bytes, data: Union[bytes, memoryview], associated: bytes = b""
+) -> str:
     """base64(ciphertext || tag), built in one buffer that is freed once encoded."""
     size = len(data)
     buffer = bytearray(size + TAG_BYTES)
     view = memoryview(buffer)
     cipher = AES.new(aes_key, AES.MODE_GCM, nonce=iv, mac_len=TAG_BYTES)
+    if associated:
+        cipher.update(associated)
     if size:
         _, tag = cipher.encrypt_and_digest(data, output=view[:size])
     else:
@@ -367,8 +384,10 @@ def seal(
         used = {iv}
         wire_files: list[dict[str, Any]] = []
         total = 0
-        for name, view in files:
+        for index, (name, view) in enumerate(files):
+            associated = b""
             if mode == "unique":
+                associated = attachment_associated_data(index, len(files), name)
                 file_iv = secrets.token_bytes(NONCE_BYTES)
                 while file_iv in used:  # astronomically unlikely; cheap to rule out
                     file_iv = secrets.token_bytes(NONCE_BYTES)
@@ -377,7 +396,7 @@ def seal(
                 file_iv = iv
             entry: dict[str, Any] = {
                 "name": name,
-                "data": _encrypt(aes_key, file_iv, view),
+                "data": _encrypt(aes_key, file_iv, view, associated),
                 "size": view.nbytes,
             }
             if mode == "unique":
@@ -420,7 +439,7 @@ def _bytes_field(source: Mapping[str, Any], name: str, label: str, length: int) 
     return raw
 
 
-def _decrypt(aes_key: bytes, iv: bytes, text: str, label: str) -> bytes:
+def _decrypt(aes_key: bytes, iv: bytes, text: str, label: str, associated: bytes = b"") -> bytes:
     raw = _b64.decode_strict(text)
     if raw is None:
         raise _damaged(label, "is not valid base64")
@@ -429,6 +448,8 @@ def _decrypt(aes_key: bytes, iv: bytes, text: str, label: str) -> bytes:
         raise _damaged(label, "is shorter than an authentication tag")
     view = memoryview(raw)
     cipher = AES.new(aes_key, AES.MODE_GCM, nonce=iv, mac_len=TAG_BYTES)
+    if associated:
+        cipher.update(associated)
     plain: Optional[bytes]
     try:
         plain = cipher.decrypt_and_verify(view[:size], view[size:])
@@ -471,17 +492,18 @@ def open_payload(payload: Mapping[str, Any], key_b: str) -> Opened:
     if not isinstance(raw_files, (list, tuple)):
         raise _damaged("attachments", "is not a list")
     # Check every file's shape before the (comparatively) costly work.
-    files: list[tuple[str, str, bytes, str]] = []
+    files: list[tuple[str, str, bytes, str, bytes]] = []
     for index, item in enumerate(raw_files):
         label = f"attachments[{index}]"
         if not isinstance(item, Mapping):
             raise _damaged(label, "is not an object")
         name = _text_field(item, "name", f"{label}.name")
         data = _text_field(item, "data", f"{label}.data")
-        file_iv = iv
-        if item.get("iv") is not None:
+        file_iv, associated = iv, b""
+        if item.get("iv") is not None:  # unique mode: its own nonce, and its place bound
             file_iv = _bytes_field(item, "iv", f"{label}.iv", NONCE_BYTES)
-        files.append((name, data, file_iv, f"{label}.data"))
+            associated = attachment_associated_data(index, len(raw_files), name)
+        files.append((name, data, file_iv, f"{label}.data", associated))
 
     aes_key = derive_key(key_a + key_b, salt)
     plain = _decrypt(aes_key, iv, content, "content")
@@ -494,8 +516,8 @@ def open_payload(payload: Mapping[str, Any], key_b: str) -> Opened:
     if text is None:
         raise _damaged("content", "is not UTF-8 text after decryption")
     opened = [
-        OpenedAttachment(name=name, data=_decrypt(aes_key, file_iv, data, label))
-        for name, data, file_iv, label in files
+        OpenedAttachment(name=name, data=_decrypt(aes_key, file_iv, data, label, associated))
+        for name, data, file_iv, label, associated in files
     ]
     return Opened(content=text, attachments=opened)
 
