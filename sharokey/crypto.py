@@ -30,6 +30,8 @@ base64 is done in chunks so no single call holds it for long.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 import threading
@@ -56,6 +58,7 @@ __all__ = [
     "ATTACHMENT_AD_PREFIX",
     "KEY_A_LENGTH",
     "KEY_B_LENGTH",
+    "KEY_CHECK_PREFIX",
     "KEY_LENGTH",
     "MAX_ATTACHMENTS",
     "MAX_ATTACHMENTS_BYTES",
@@ -73,6 +76,8 @@ __all__ = [
     "compose_share_url",
     "derive_key",
     "generate_key",
+    "is_key_b",
+    "key_check",
     "open_payload",
     "parse_share_url",
     "seal",
@@ -89,6 +94,9 @@ SALT_BYTES = 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
 AES_KEY_BYTES = 32
+#: What keyB's check hashes before keyB itself (the check's version).
+KEY_CHECK_PREFIX = b"sharokey-key-check-v1:"
+_KEY_CHECK_BYTES = 16
 #: The start of a unique-mode attachment's associated data (its format's version).
 ATTACHMENT_AD_PREFIX = "sharokey-attachment-v1"
 
@@ -239,6 +247,25 @@ def split_key(key: str) -> tuple[str, str]:
     """Split a 32-character key into (keyA for the server, keyB for the link)."""
     key = _check_key(key)
     return key[:KEY_A_LENGTH], key[KEY_A_LENGTH:]
+
+
+def is_key_b(value: object) -> bool:
+    """The one rule for keyB's shape: 24 characters from A-Z, a-z and 0-9."""
+    return isinstance(value, str) and _KEY_B_RE.fullmatch(value) is not None
+
+
+def key_check(key_b: str) -> str:
+    """What lets the server refuse a mistyped link before it counts a view.
+
+    The unpadded base64url of the first 16 bytes of
+    ``SHA-256(b"sharokey-key-check-v1:" + UTF-8 keyB)`` (docs/protocol.md#key-check).
+    keyB carries about 143 bits, so this tells the server nothing it could not
+    already test against the ciphertext and keyA it stores.
+    """
+    if not is_key_b(key_b):
+        raise ValidationError(f"key_b {_KEY_B_RULE}.", details={"key_b": [_KEY_B_RULE]})
+    digest = hashlib.sha256(KEY_CHECK_PREFIX + key_b.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest[:_KEY_CHECK_BYTES]).rstrip(b"=").decode("ascii")
 
 
 def derive_key(key: str, salt: bytes) -> bytes:
@@ -472,7 +499,7 @@ def open_payload(payload: Mapping[str, Any], key_b: str) -> Opened:
     Reads the official shared-nonce attachments and the per-attachment ``iv``
     format. Every failure, whatever its cause, is a :class:`DecryptionError`.
     """
-    if not isinstance(key_b, str) or _KEY_B_RE.fullmatch(key_b) is None:
+    if not is_key_b(key_b):
         raise DecryptionError(
             f"The key in the link is missing or malformed: it {_KEY_B_RULE}. {_CHECK_LINK}",
             details={"field": "key_b"},
@@ -555,7 +582,7 @@ def _split_link(url: object, argument: str) -> tuple[str, str, Optional[str]]:
 
 def compose_share_url(access_url: str, key_b: str) -> str:
     """The link to hand out: the server's URL, any fragment it put dropped, then ``#keyB``."""
-    if not isinstance(key_b, str) or _KEY_B_RE.fullmatch(key_b) is None:
+    if not is_key_b(key_b):
         raise ValidationError(f"key_b {_KEY_B_RULE}.", details={"key_b": [_KEY_B_RULE]})
     base, _, _ = _split_link(access_url, "access_url")
     return f"{base}#{key_b}"
@@ -566,6 +593,6 @@ def parse_share_url(url: str) -> ShareLink:
     base, slug, fragment = _split_link(url, "share_url")
     if fragment is None or fragment == "":
         raise _link_error("share_url", "the key after '#' is missing")
-    if _KEY_B_RE.fullmatch(fragment) is None:
+    if not is_key_b(fragment):
         raise _link_error("share_url", "the key after '#' is not 24 letters or digits")
     return ShareLink(slug=slug, key_b=fragment, access_url=base)

@@ -822,3 +822,26 @@ def test_the_browser_helper_refuses_tampering_too() -> None:
     done = _webcrypto_open(payload, sealed.key_b)
     assert done.returncode == 1
     assert "OperationError" in done.stderr
+
+
+# --------------------------------------------------------------------------- key check
+
+
+def test_the_key_check_is_the_documented_hash() -> None:
+    # docs/protocol.md#key-check: the worked value for the test vector's keyB.
+    assert crypto.key_check("4w60RhJORpPEhEC7zkSN4DTF") == "EQ-Zlqo-_-wiGGn8AOCjbw"
+    key_b = seal("x").key_b
+    digest = hashlib.sha256(b"sharokey-key-check-v1:" + key_b.encode()).digest()[:16]
+    assert crypto.key_check(key_b) == base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def test_one_character_changes_the_key_check() -> None:
+    key_b = seal("x").key_b
+    typo = key_b[:-1] + ("B" if key_b[-1] == "A" else "A")
+    assert crypto.key_check(key_b) != crypto.key_check(typo)
+
+
+@pytest.mark.parametrize("key_b", ["", "a" * 23, "a" * 25, "a" * 23 + "-", None], ids=repr)
+def test_the_key_check_refuses_what_is_not_a_key_b(key_b: Any) -> None:
+    with pytest.raises(ValidationError):
+        crypto.key_check(key_b)
