@@ -13,6 +13,7 @@ failed; 130 interrupted.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sharokey.errors import (
     AuthenticationError,
@@ -38,6 +39,7 @@ __all__ = [
     "CliError",
     "UsageError",
     "describe_error",
+    "error_document",
     "exit_code_for",
     "otp_destination",
 ]
@@ -155,3 +157,25 @@ def describe_error(exc: BaseException, command: str = "") -> str:
     hint = hint.replace("COMMAND", command) if command else hint.replace("COMMAND ", "")
     line = _sentence(message)
     return f"error: {line} {hint}".rstrip() if hint else f"error: {line}"
+
+
+def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
+    """What ``--json`` prints on stdout when a command fails: the code a script branches on.
+
+    The message is the same safe line as on stderr; JSON escapes what a server sent.
+    """
+    if isinstance(exc, SharokeyError):
+        code: str = exc.code
+        status = exc.status
+    else:
+        code = "USAGE_ERROR" if isinstance(exc, UsageError) else "CLI_ERROR"
+        status = None
+    return {
+        "success": False,
+        "error": {
+            "code": code,
+            "status": status,
+            "message": describe_error(exc, command).removeprefix("error: "),
+            "exit_code": exit_code_for(exc),
+        },
+    }
