@@ -24,7 +24,7 @@ from typing import Any, Optional
 import attrs
 
 from sharokey._validate import AttachmentSource, CreateArgs
-from sharokey.crypto import NonceMode, seal
+from sharokey.crypto import NonceMode, key_check, seal
 from sharokey.errors import ValidationError
 from sharokey.limits import MAX_ATTACHMENTS_BYTES, attachment_budget_problem
 
@@ -174,4 +174,6 @@ def build_create_body(args: CreateArgs, nonces: Optional[NonceMode]) -> Built:
     fields.update({name: value for name, value in optional.items() if value is not None})
     if args.captcha:
         fields["captcha"] = True
+    # The server keeps it to refuse a mistyped link before counting a view.
+    fields["key_check"] = key_check(sealed.key_b)
     return Built(body=splice_create_body(sealed.payload, fields), key_b=sealed.key_b)

@@ -43,6 +43,7 @@ from sharokey.config import missing_token_error, resolve
 from sharokey.crypto import (
     NonceMode,
     compose_share_url,
+    key_check,
     parse_share_url,
     warn_shared_nonces,
 )
@@ -356,6 +357,8 @@ class Core:
         answers = _validate.reveal_args(password=password, otp=otp, captcha=captcha)
         segment = _validate.path_segment(link.slug, "share_url")
         fields = {k: v for k, v in attrs.asdict(answers).items() if v is not None}
+        # A mistyped link is refused before a view is counted (docs/protocol.md#key-check).
+        fields["key_check"] = key_check(link.key_b)
         # To the configured API only, never to the link's host, never with the token.
         request = self._request(
             "POST",

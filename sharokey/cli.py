@@ -23,7 +23,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Optional
 
 from sharokey._cli import servers
-from sharokey._cli.errors import EXIT_CODES, CliError, describe_error, exit_code_for
+from sharokey._cli.context import wants_json
+from sharokey._cli.errors import (
+    EXIT_CODES,
+    CliError,
+    describe_error,
+    error_document,
+    exit_code_for,
+)
+from sharokey._cli.output import dump_json
 from sharokey._cli.parser import build_parser
 
 if TYPE_CHECKING:
@@ -78,6 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     command = ""
+    as_json = False
     handler: Optional[logging.Handler] = None
     try:
         server = servers.split_server_command(args_list)
@@ -93,6 +102,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         debug = bool(getattr(args, "g_debug", False))
+        as_json = wants_json(args)
         _tolerant_stdout()
         handler = _setup_debug(debug)
         from sharokey._cli import commands
@@ -119,6 +129,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if debug:
             _print_error(traceback.format_exc().rstrip())
         _print_error(describe_error(exc, command))
+        if as_json:  # the one document --json promises, also when the command failed
+            with contextlib.suppress(OSError, ValueError):
+                dump_json(error_document(exc, command))
         return exit_code_for(exc)
     finally:
         _teardown_debug(handler)

@@ -31,6 +31,7 @@ base64 is done in chunks so no single call holds it for long.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import secrets
 import threading
@@ -44,6 +45,7 @@ from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import PBKDF2
 
+from sharokey import _b64
 from sharokey.errors import DecryptionError, SharokeySecurityWarning, ValidationError
 from sharokey.limits import (  # the two MAX_ names are re-exported: public since 0.1
     MAX_ATTACHMENTS,
@@ -53,8 +55,10 @@ from sharokey.limits import (  # the two MAX_ names are re-exported: public sinc
 
 __all__ = [
     "ALPHABET",
+    "ATTACHMENT_AD_PREFIX",
     "KEY_A_LENGTH",
     "KEY_B_LENGTH",
+    "KEY_CHECK_PREFIX",
     "KEY_LENGTH",
     "MAX_ATTACHMENTS",
     "MAX_ATTACHMENTS_BYTES",
@@ -68,9 +72,12 @@ __all__ = [
     "OpenedAttachment",
     "Sealed",
     "ShareLink",
+    "attachment_associated_data",
     "compose_share_url",
     "derive_key",
     "generate_key",
+    "is_key_b",
+    "key_check",
     "open_payload",
     "parse_share_url",
     "seal",
@@ -87,12 +94,15 @@ SALT_BYTES = 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
 AES_KEY_BYTES = 32
+#: What keyB's check hashes before keyB itself (the check's version).
+KEY_CHECK_PREFIX = b"sharokey-key-check-v1:"
+_KEY_CHECK_BYTES = 16
+#: The start of a unique-mode attachment's associated data (its format's version).
+ATTACHMENT_AD_PREFIX = "sharokey-attachment-v1"
 
 NonceMode = Literal["shared", "unique"]
 
 # base64 in pieces: each b2a/a2b call holds the GIL, ~1 ms per 768 KiB here.
-_ENCODE_CHUNK = 768 * 1024  # bytes, a multiple of 3: pieces join without padding
-_DECODE_CHUNK = 1024 * 1024  # characters, a multiple of 4
 
 _KEY_RE = re.compile(r"[A-Za-z0-9]{32}")
 _KEY_A_RE = re.compile(r"[A-Za-z0-9]{8}")
@@ -239,6 +249,25 @@ def split_key(key: str) -> tuple[str, str]:
     return key[:KEY_A_LENGTH], key[KEY_A_LENGTH:]
 
 
+def is_key_b(value: object) -> bool:
+    """The one rule for keyB's shape: 24 characters from A-Z, a-z and 0-9."""
+    return isinstance(value, str) and _KEY_B_RE.fullmatch(value) is not None
+
+
+def key_check(key_b: str) -> str:
+    """What lets the server refuse a mistyped link before it counts a view.
+
+    The unpadded base64url of the first 16 bytes of
+    ``SHA-256(b"sharokey-key-check-v1:" + UTF-8 keyB)`` (docs/protocol.md#key-check).
+    keyB carries about 143 bits, so this tells the server nothing it could not
+    already test against the ciphertext and keyA it stores.
+    """
+    if not is_key_b(key_b):
+        raise ValidationError(f"key_b {_KEY_B_RULE}.", details={"key_b": [_KEY_B_RULE]})
+    digest = hashlib.sha256(KEY_CHECK_PREFIX + key_b.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest[:_KEY_CHECK_BYTES]).rstrip(b"=").decode("ascii")
+
+
 def derive_key(key: str, salt: bytes) -> bytes:
     """The 32-byte AES key: PBKDF2-HMAC-SHA256 over the UTF-8 bytes of the whole key."""
     key = _check_key(key)
@@ -257,58 +286,34 @@ def derive_key(key: str, salt: bytes) -> bytes:
     )
 
 
-# --------------------------------------------------------------------------- base64
-
-
-def _b64_pieces(data: Union[bytes, bytearray, memoryview]) -> list[str]:
-    """Standard base64 of ``data`` as pieces that join into one string.
-
-    Each piece encodes a multiple of 3 bytes, so the pieces carry no inner
-    padding, and no single call holds the GIL for long.
-    """
-    with memoryview(data) as view:
-        return [
-            base64.b64encode(view[start : start + _ENCODE_CHUNK]).decode("ascii")
-            for start in range(0, view.nbytes, _ENCODE_CHUNK)
-        ]
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _b64decode(text: str) -> Optional[bytes]:
-    """Strict base64 decode in pieces; ``None`` when the text is not valid base64."""
-    try:
-        if len(text) <= _DECODE_CHUNK:
-            return base64.b64decode(text, validate=True)
-        parts = []
-        for start in range(0, len(text), _DECODE_CHUNK):
-            piece = text[start : start + _DECODE_CHUNK]
-            # Padding is legal only at the very end of the whole text.
-            if start + _DECODE_CHUNK < len(text) and "=" in piece:
-                return None
-            parts.append(base64.b64decode(piece, validate=True))
-        return b"".join(parts)
-    except ValueError:  # binascii.Error, and non-ASCII text
-        return None
-
-
 # --------------------------------------------------------------------------- sealing
 
 
-def _encrypt(aes_key: bytes, iv: bytes, data: Union[bytes, memoryview]) -> str:
+def attachment_associated_data(index: int, count: int, name: str) -> bytes:
+    """What a unique-mode attachment's tag also covers: its place, the number of files, its name.
+
+    A server that cannot read a secret could otherwise rename ``report.pdf`` to
+    ``report.exe``, reorder files or drop one (docs/protocol.md#4-cryptography).
+    """
+    return f"{ATTACHMENT_AD_PREFIX}\x00{index}\x00{count}\x00{name}".encode()
+
+
+def _encrypt(
+    aes_key: bytes, iv: bytes, data: Union[bytes, memoryview], associated: bytes = b""
+) -> str:
     """base64(ciphertext || tag), built in one buffer that is freed once encoded."""
     size = len(data)
     buffer = bytearray(size + TAG_BYTES)
     view = memoryview(buffer)
     cipher = AES.new(aes_key, AES.MODE_GCM, nonce=iv, mac_len=TAG_BYTES)
+    if associated:
+        cipher.update(associated)
     if size:
         _, tag = cipher.encrypt_and_digest(data, output=view[:size])
     else:
         tag = cipher.digest()
     view[size:] = tag
-    pieces = _b64_pieces(view)
+    pieces = _b64.encode_pieces(view)
     # Free the ciphertext before the join allocates the final string: peak memory
     # stays near plaintext + base64 pieces + joined base64.
     view.release()
@@ -397,8 +402,8 @@ def seal(
     aes_key = derive_key(key, salt)
     payload: dict[str, Any] = {
         "content": _encrypt(aes_key, iv, plain),
-        "iv": _b64(iv),
-        "salt": _b64(salt),
+        "iv": _b64.encode(iv),
+        "salt": _b64.encode(salt),
         "key": key[:KEY_A_LENGTH],
     }
     del plain
@@ -406,8 +411,10 @@ def seal(
         used = {iv}
         wire_files: list[dict[str, Any]] = []
         total = 0
-        for name, view in files:
+        for index, (name, view) in enumerate(files):
+            associated = b""
             if mode == "unique":
+                associated = attachment_associated_data(index, len(files), name)
                 file_iv = secrets.token_bytes(NONCE_BYTES)
                 while file_iv in used:  # astronomically unlikely; cheap to rule out
                     file_iv = secrets.token_bytes(NONCE_BYTES)
@@ -416,11 +423,11 @@ def seal(
                 file_iv = iv
             entry: dict[str, Any] = {
                 "name": name,
-                "data": _encrypt(aes_key, file_iv, view),
+                "data": _encrypt(aes_key, file_iv, view, associated),
                 "size": view.nbytes,
             }
             if mode == "unique":
-                entry["iv"] = _b64(file_iv)
+                entry["iv"] = _b64.encode(file_iv)
             total += view.nbytes
             wire_files.append(entry)
         payload["attachments"] = wire_files
@@ -451,7 +458,7 @@ def _text_field(source: Mapping[str, Any], name: str, label: str) -> str:
 
 
 def _bytes_field(source: Mapping[str, Any], name: str, label: str, length: int) -> bytes:
-    raw = _b64decode(_text_field(source, name, label))
+    raw = _b64.decode_strict(_text_field(source, name, label))
     if raw is None:
         raise _damaged(label, "is not valid base64")
     if len(raw) != length:
@@ -459,8 +466,8 @@ def _bytes_field(source: Mapping[str, Any], name: str, label: str, length: int) 
     return raw
 
 
-def _decrypt(aes_key: bytes, iv: bytes, text: str, label: str) -> bytes:
-    raw = _b64decode(text)
+def _decrypt(aes_key: bytes, iv: bytes, text: str, label: str, associated: bytes = b"") -> bytes:
+    raw = _b64.decode_strict(text)
     if raw is None:
         raise _damaged(label, "is not valid base64")
     size = len(raw) - TAG_BYTES
@@ -468,6 +475,8 @@ def _decrypt(aes_key: bytes, iv: bytes, text: str, label: str) -> bytes:
         raise _damaged(label, "is shorter than an authentication tag")
     view = memoryview(raw)
     cipher = AES.new(aes_key, AES.MODE_GCM, nonce=iv, mac_len=TAG_BYTES)
+    if associated:
+        cipher.update(associated)
     plain: Optional[bytes]
     try:
         plain = cipher.decrypt_and_verify(view[:size], view[size:])
@@ -490,7 +499,7 @@ def open_payload(payload: Mapping[str, Any], key_b: str) -> Opened:
     Reads the official shared-nonce attachments and the per-attachment ``iv``
     format. Every failure, whatever its cause, is a :class:`DecryptionError`.
     """
-    if not isinstance(key_b, str) or _KEY_B_RE.fullmatch(key_b) is None:
+    if not is_key_b(key_b):
         raise DecryptionError(
             f"The key in the link is missing or malformed: it {_KEY_B_RULE}. {_CHECK_LINK}",
             details={"field": "key_b"},
@@ -510,17 +519,18 @@ def open_payload(payload: Mapping[str, Any], key_b: str) -> Opened:
     if not isinstance(raw_files, (list, tuple)):
         raise _damaged("attachments", "is not a list")
     # Check every file's shape before the (comparatively) costly work.
-    files: list[tuple[str, str, bytes, str]] = []
+    files: list[tuple[str, str, bytes, str, bytes]] = []
     for index, item in enumerate(raw_files):
         label = f"attachments[{index}]"
         if not isinstance(item, Mapping):
             raise _damaged(label, "is not an object")
         name = _text_field(item, "name", f"{label}.name")
         data = _text_field(item, "data", f"{label}.data")
-        file_iv = iv
-        if item.get("iv") is not None:
+        file_iv, associated = iv, b""
+        if item.get("iv") is not None:  # unique mode: its own nonce, and its place bound
             file_iv = _bytes_field(item, "iv", f"{label}.iv", NONCE_BYTES)
-        files.append((name, data, file_iv, f"{label}.data"))
+            associated = attachment_associated_data(index, len(raw_files), name)
+        files.append((name, data, file_iv, f"{label}.data", associated))
 
     aes_key = derive_key(key_a + key_b, salt)
     plain = _decrypt(aes_key, iv, content, "content")
@@ -533,8 +543,8 @@ def open_payload(payload: Mapping[str, Any], key_b: str) -> Opened:
     if text is None:
         raise _damaged("content", "is not UTF-8 text after decryption")
     opened = [
-        OpenedAttachment(name=name, data=_decrypt(aes_key, file_iv, data, label))
-        for name, data, file_iv, label in files
+        OpenedAttachment(name=name, data=_decrypt(aes_key, file_iv, data, label, associated))
+        for name, data, file_iv, label, associated in files
     ]
     return Opened(content=text, attachments=opened)
 
@@ -572,7 +582,7 @@ def _split_link(url: object, argument: str) -> tuple[str, str, Optional[str]]:
 
 def compose_share_url(access_url: str, key_b: str) -> str:
     """The link to hand out: the server's URL, any fragment it put dropped, then ``#keyB``."""
-    if not isinstance(key_b, str) or _KEY_B_RE.fullmatch(key_b) is None:
+    if not is_key_b(key_b):
         raise ValidationError(f"key_b {_KEY_B_RULE}.", details={"key_b": [_KEY_B_RULE]})
     base, _, _ = _split_link(access_url, "access_url")
     return f"{base}#{key_b}"
@@ -583,6 +593,6 @@ def parse_share_url(url: str) -> ShareLink:
     base, slug, fragment = _split_link(url, "share_url")
     if fragment is None or fragment == "":
         raise _link_error("share_url", "the key after '#' is missing")
-    if _KEY_B_RE.fullmatch(fragment) is None:
+    if not is_key_b(fragment):
         raise _link_error("share_url", "the key after '#' is not 24 letters or digits")
     return ShareLink(slug=slug, key_b=fragment, access_url=base)

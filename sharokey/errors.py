@@ -22,6 +22,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "DecryptionError",
+    "InvalidKeyError",
     "InvalidResponseError",
     "NetworkError",
     "NotFoundError",
@@ -301,6 +302,33 @@ class ProtectionError(SharokeyError):
     default_message = "This secret is protected; give the password, code or captcha answer."
 
 
+class InvalidKeyError(ProtectionError):
+    """The link's key does not match the secret (401 ``INVALID_KEY``): nothing was spent.
+
+    The server compared the link's key check with the one stored at creation
+    before counting a view (docs/protocol.md#key-check). The message is the
+    SDK's own, whatever the server wrote: that nothing was spent is what the
+    recipient needs to hear.
+    """
+
+    default_code = "INVALID_KEY"
+    default_message = (
+        "The link's key does not match this secret: check that the whole link was copied, "
+        "including the part after '#'. Nothing was spent: the secret still opens with the "
+        "right link."
+    )
+
+    def __init__(
+        self,
+        message: Optional[str] = None,
+        *,
+        code: Optional[str] = None,
+        status: Optional[int] = None,
+        details: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        super().__init__(self.default_message, code=code, status=status, details=details)
+
+
 class OtpRequiredError(ProtectionError):
     """A one-time code was just sent; call ``reveal`` again with ``otp=``.
 
@@ -338,6 +366,7 @@ CODE_TO_ERROR: dict[str, type[SharokeyError]] = {
     "INVALID_OTP": ProtectionError,
     "CAPTCHA_REQUIRED": ProtectionError,
     "INVALID_CAPTCHA": ProtectionError,
+    "INVALID_KEY": InvalidKeyError,
     "OTP_REQUIRED": OtpRequiredError,
 }
 

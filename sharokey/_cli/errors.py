@@ -13,11 +13,13 @@ failed; 130 interrupted.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sharokey.errors import (
     AuthenticationError,
     ConfigurationError,
     DecryptionError,
+    InvalidKeyError,
     InvalidResponseError,
     NetworkError,
     NotFoundError,
@@ -37,6 +39,7 @@ __all__ = [
     "CliError",
     "UsageError",
     "describe_error",
+    "error_document",
     "exit_code_for",
     "otp_destination",
 ]
@@ -73,6 +76,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (QuotaExceededError, 1, "Delete secrets you no longer need, or upgrade the plan."),
     (PermissionDeniedError, 3, "Use a token allowed to do this, from an allowed address."),
     (OtpRequiredError, 3, "Rerun with --otp CODE."),
+    (InvalidKeyError, 3, "Ask the sender for the whole link, or paste it again in full."),
     (ProtectionError, 3, "Give what the secret asks for: --password, --otp or --captcha."),
     (ValidationError, 2, "See `sharokey COMMAND --help` for the accepted values."),
     (ConfigurationError, 2, "Check `sharokey config --show` and the global options."),
@@ -153,3 +157,25 @@ def describe_error(exc: BaseException, command: str = "") -> str:
     hint = hint.replace("COMMAND", command) if command else hint.replace("COMMAND ", "")
     line = _sentence(message)
     return f"error: {line} {hint}".rstrip() if hint else f"error: {line}"
+
+
+def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
+    """What ``--json`` prints on stdout when a command fails: the code a script branches on.
+
+    The message is the same safe line as on stderr; JSON escapes what a server sent.
+    """
+    if isinstance(exc, SharokeyError):
+        code: str = exc.code
+        status = exc.status
+    else:
+        code = "USAGE_ERROR" if isinstance(exc, UsageError) else "CLI_ERROR"
+        status = None
+    return {
+        "success": False,
+        "error": {
+            "code": code,
+            "status": status,
+            "message": describe_error(exc, command).removeprefix("error: "),
+            "exit_code": exit_code_for(exc),
+        },
+    }

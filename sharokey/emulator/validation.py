@@ -67,6 +67,7 @@ COUNTRIES = frozenset(_COUNTRY_CODES.split())
 _EMAIL_RE = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
 _E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
 _KEY_A_RE = re.compile(rf"[A-Za-z0-9]{{{KEY_A_LENGTH}}}")
+_KEY_CHECK_RE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class SecretInput:
     ip_whitelist: Optional[str] = None
     geolocation: Optional[str] = None
     attachments: tuple[AttachmentInput, ...] = ()
+    #: docs/protocol.md#key-check: stored, compared on reveal, never returned.
+    key_check: Optional[str] = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class RevealInput:
     password: Optional[str] = field(default=None, repr=False)
     otp: Optional[str] = field(default=None, repr=False)
     captcha: Optional[str] = None
+    key_check: Optional[str] = field(default=None, repr=False)
 
 
 def _label(name: str) -> str:
@@ -266,6 +270,7 @@ def validate_secret(body: Any) -> Union[SecretInput, Details]:
     ip_whitelist = _ip_whitelist(check)
     geolocation = _geolocation(check)
     attachments = _attachments(check)
+    key_check = _key_check(check)
     if check.details:
         return check.details
     assert content is not None
@@ -290,7 +295,19 @@ def validate_secret(body: Any) -> Union[SecretInput, Details]:
         ip_whitelist=ip_whitelist,
         geolocation=geolocation,
         attachments=attachments,
+        key_check=key_check,
     )
+
+
+def _key_check(check: _Checker) -> Optional[str]:
+    """The optional ``key_check``: 22 characters of unpadded base64url (16 bytes)."""
+    value = check.body.get("key_check")
+    if value is None:
+        return None
+    if not isinstance(value, str) or _KEY_CHECK_RE.fullmatch(value) is None:
+        check.fail("key_check", "The key check must be 22 characters of unpadded base64url")
+        return None
+    return value
 
 
 def _otp(check: _Checker) -> tuple[Optional[str], Optional[str]]:
@@ -436,7 +453,7 @@ def validate_request(body: Any) -> Union[RequestInput, Details]:
 
 
 def validate_reveal(body: Any) -> Union[RevealInput, Details]:
-    """Check a reveal body: optional ``password``, ``otp`` and ``captcha`` strings."""
+    """Check a reveal body: optional ``password``, ``otp``, ``captcha`` and ``key_check``."""
     if body is None:
         return RevealInput()
     if not isinstance(body, dict):
@@ -453,8 +470,12 @@ def validate_reveal(body: Any) -> Union[RevealInput, Details]:
             check.fail(name, f"The {name} must be a string of at most {MAX_PASSWORD} characters")
         else:
             values[name] = value
+    key_check = _key_check(check)
     if check.details:
         return check.details
     return RevealInput(
-        password=values.get("password"), otp=values.get("otp"), captcha=values.get("captcha")
+        password=values.get("password"),
+        otp=values.get("otp"),
+        captcha=values.get("captcha"),
+        key_check=key_check,
     )

@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import IO, Any, Union
 
 import pytest
+import requests
 
 from sharokey import cli
 from sharokey._cli import terminal
 from sharokey.client import Sharokey
+from sharokey.crypto import seal
 
 from ._support import LINK_RE, Result, Run, checks_of, link_in, slug_of, subprocess_env
 
@@ -307,6 +309,20 @@ def test_a_windows_line_ending_on_stdin_is_dropped_like_a_newline(sk: Run) -> No
     assert sk("reveal", one.out.strip()).out == "from notepad"
     inner = sk("create", "-", "--quiet", stdin="a\r\nb\r\n")
     assert sk("reveal", inner.out.strip()).out == "a\r\nb"
+
+
+def test_a_mistyped_link_exits_as_a_protection_and_says_nothing_was_spent(sk: Run) -> None:
+    link = link_in(sk("create", "one view only", "--views", "1"))
+    base, _, key_b = link.partition("#")
+    mistyped = f"{base}#{key_b[:-1]}{'B' if key_b[-1] == 'A' else 'A'}"
+    refused = sk("reveal", mistyped)
+    assert refused.code == 3, refused.err
+    assert "Nothing was spent" in refused.err
+    assert key_b not in refused.err
+    as_json = sk("reveal", mistyped, "--json")
+    assert as_json.code == 3
+    assert as_json.json()["error"]["code"] == "INVALID_KEY"
+    assert sk("reveal", link).out == "one view only"
 
 
 def test_reveal_reads_the_link_from_stdin(sk: Run) -> None:
@@ -658,10 +674,18 @@ def test_a_field_the_server_refused_is_named_once(sk: Run, emu: Any) -> None:
     assert emu.secret_count() == 0
 
 
-def test_tampered_link_exits_6(sk: Run) -> None:
-    link = link_in(sk("create", "tamper me"))
-    key_b = link.rsplit("#", 1)[1]
-    tampered = link[: -len(key_b)] + ("A" if key_b[0] != "A" else "B") + key_b[1:]
+def test_a_wrong_key_exits_6_where_the_secret_has_no_key_check(sk: Run, emu: Any) -> None:
+    # Made as the official SDKs make them: decryption, not the server, finds the wrong key.
+    sealed = seal("tamper me")
+    made = requests.post(
+        emu.api_url + "/secrets",
+        json={**sealed.payload, "maximum_views": 2},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    key_b = sealed.key_b
+    tampered = f"{made.json()['data']['access_url']}#{'A' if key_b[0] != 'A' else 'B'}{key_b[1:]}"
     result = sk("reveal", tampered)
     assert result.code == 6
     assert "tamper me" not in result.out + result.err

@@ -282,7 +282,11 @@ def test_reveal_with_a_password(call: Any, service: FakeService) -> None:
         call("reveal", created.share_url, password="wrong")
     assert info.value.code == "INVALID_PASSWORD"
     assert call("reveal", created.share_url, password="open sesame").content == "guarded"
-    assert json.loads(service.requests[-1].body or b"") == {"password": "open sesame"}
+    key_b = created.share_url.rpartition("#")[2]
+    assert json.loads(service.requests[-1].body or b"") == {
+        "password": "open sesame",
+        "key_check": crypto.key_check(key_b),
+    }
 
 
 def test_delete_returns_none(call: Any, service: FakeService) -> None:
@@ -479,6 +483,34 @@ def test_error_envelopes_raise_their_class(
     assert (info.value.code, info.value.status) == (code, status)
     assert info.value.message == "from the server"
     assert info.value.details == {"field": ["bad"]}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_mistyped_link_is_an_invalid_key_error_that_says_nothing_was_spent(
+    fail: Any, mode: str
+) -> None:
+    sent: list[Request] = []
+    link = "https://h.example/s/SLUG1234#" + "b" * 24
+
+    def answer(request: Request) -> Response:
+        sent.append(request)
+        return fail(401, "INVALID_KEY", "The link's key does not match")
+
+    if mode == "sync":
+        client = sharokey.Sharokey(TOKEN, api_url=API, transport=MockTransport(answer))
+        with pytest.raises(sharokey.InvalidKeyError) as info:
+            client.reveal(link)
+    else:
+        aclient = sharokey.AsyncSharokey(TOKEN, api_url=API, transport=AsyncMockTransport(answer))
+        with pytest.raises(sharokey.InvalidKeyError) as info:
+            asyncio.run(aclient.reveal(link))
+    assert isinstance(info.value, sharokey.ProtectionError)
+    assert (info.value.code, info.value.status) == ("INVALID_KEY", 401)
+    assert "Nothing was spent" in str(info.value)
+    assert "whole link" in str(info.value)
+    assert "b" * 24 not in str(info.value)
+    assert len(sent) == 1  # a refused key is not retried
+    assert json.loads(sent[0].body or b"")["key_check"] == crypto.key_check("b" * 24)
 
 
 def test_proxy_pages_and_empty_bodies_become_status_errors() -> None:

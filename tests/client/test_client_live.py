@@ -133,6 +133,30 @@ async def test_every_method_of_the_async_client() -> None:
         assert (await client.get_request_stats()).total_requests == 1
 
 
+def _mistyped(link: str) -> str:
+    base, _, key_b = link.partition("#")
+    return f"{base}#{key_b[:-1]}{'B' if key_b[-1] == 'A' else 'A'}"
+
+
+def test_a_mistyped_link_spends_no_view_sync(client: sharokey.Sharokey) -> None:
+    created = client.create("one view only", views=1)
+    with pytest.raises(sharokey.InvalidKeyError) as info:
+        client.reveal(_mistyped(created.share_url))
+    assert "Nothing was spent" in str(info.value)
+    assert client.get_details(created.slug).current_views == 0
+    assert client.reveal(created.share_url).content == "one view only"
+
+
+async def test_a_mistyped_link_spends_no_view_async(emu: EmulatorHandle) -> None:
+    async with sharokey.AsyncSharokey(TOKEN, api_url=emu.api_url) as client:
+        created = await client.create("one view only", views=1)
+        for _ in range(4):  # four typos, and the fifth try is the right link
+            with pytest.raises(sharokey.InvalidKeyError):
+                await client.reveal(_mistyped(created.share_url))
+        assert (await client.get_details(created.slug)).current_views == 0
+        assert (await client.reveal(created.share_url)).content == "one view only"
+
+
 def test_password_protected_reveal(client: sharokey.Sharokey) -> None:
     created = client.create("guarded", password="correct horse")
     with pytest.raises(sharokey.ProtectionError) as info:

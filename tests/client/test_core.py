@@ -47,7 +47,10 @@ def test_every_error_code_maps_to_its_class(code: str, cls: type) -> None:
     with pytest.raises(cls) as info:
         decode_envelope(response(status, body))
     assert (info.value.code, info.value.status) == (code, status)
-    assert info.value.message == "server says no"
+    # An invalid key speaks the SDK's own words: that nothing was spent is the protocol's
+    # promise, not the server's prose.
+    own = cls is sharokey.InvalidKeyError
+    assert info.value.message == (cls.default_message if own else "server says no")
 
 
 @pytest.mark.parametrize(
@@ -293,7 +296,10 @@ def test_reveal_goes_to_the_api_without_the_token() -> None:
     request = first_request(CORE.reveal("https://evil.example/s/SLUG1234#" + "a" * 24, "pw"))
     assert request.url == "https://api.example.com/api/v1/secrets/SLUG1234/reveal"
     assert "Authorization" not in request.headers
-    assert json.loads(request.body or b"") == {"password": "pw"}
+    assert json.loads(request.body or b"") == {
+        "password": "pw",
+        "key_check": crypto.key_check("a" * 24),
+    }
     assert len(request.headers["Idempotency-Key"]) == 36
 
 
@@ -337,4 +343,10 @@ def test_optional_fields_are_left_out() -> None:
         "key",
         "expiration_hours",
         "maximum_views",
+        "key_check",
     }
+
+
+def test_create_sends_the_check_of_the_key_its_link_carries() -> None:
+    built = build_create_body(_validate.create_args("x", 24, 1), None)
+    assert json.loads(built.body)["key_check"] == crypto.key_check(built.key_b)

@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 
 import attrs
 import pytest
+import requests
 
 import sharokey
 from sharokey import cli
@@ -115,6 +116,20 @@ def _tampered(link: str) -> str:
     return f"{head}#{swapped}"
 
 
+def _unchecked_link(emu: EmulatorHandle) -> str:
+    """A link to a secret made as the official SDKs make them: no key check, so a wrong
+    key is found by decryption, on the reader's side."""
+    sealed = seal(CONTENT)
+    made = requests.post(
+        emu.api_url + "/secrets",
+        json={**sealed.payload, "maximum_views": 5},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    return f"{made.json()['data']['access_url']}#{sealed.key_b}"
+
+
 @pytest.fixture
 def emu() -> Iterator[EmulatorHandle]:
     with run_emulator(tokens=[TOKEN]) as handle:
@@ -133,6 +148,7 @@ def _failures(
     offline = make(TOKEN, _closed_url())
     files = [("notes.txt", FILE_BYTES)]
     guess = request_token[:-3] + "zzz"  # shares all but 3 characters with the real one
+    unchecked = _unchecked_link(emu)
 
     def server_fault() -> Any:
         emu.add_fault("POST /api/v1/secrets 500 x1")
@@ -175,9 +191,14 @@ def _failures(
             lambda: offline.reveal(link, password=PASSWORD),
         ),
         (
-            "tampered link",
-            sharokey.DecryptionError,
+            "mistyped link",
+            sharokey.InvalidKeyError,
             lambda: client.reveal(_tampered(link), password=PASSWORD),
+        ),
+        (
+            "wrong key to a secret without a key check",
+            sharokey.DecryptionError,
+            lambda: client.reveal(_tampered(unchecked)),
         ),
     ]
 
@@ -257,7 +278,7 @@ def observed(flavour: str, emu: EmulatorHandle, caplog: Any, policy: Any) -> Obs
 
 
 def test_errors_show_no_secret(observed: Observed) -> None:
-    assert len(observed.errors) == 12
+    assert len(observed.errors) == 13
     for what, error in observed.errors:
         for text in shown_texts(error):
             observed.canaries.check(text, f"the {what} error")
@@ -377,6 +398,7 @@ def test_the_commands_error_output_holds_no_secret(
         ("create", CONTENT, *secret, "--description", "hits a server fault"),
         ("reveal", link, "--password", "x" + PASSWORD),
         ("reveal", _tampered(link), "--password", PASSWORD),
+        ("reveal", _tampered(_unchecked_link(emu))),
         ("reveal", gone, "--password", PASSWORD),
         ("--api-url", closed, "reveal", link, "--password", PASSWORD),
         ("get", "NOSUCHSLUG"),
@@ -401,4 +423,4 @@ def test_the_commands_error_output_holds_no_secret(
     if debug:  # the debug output did run: request lines and tracebacks
         assert "debug: sharokey: " in everything[0]
         assert "Traceback" in everything[0]
-    assert emu.secret_count() == 2  # only the two made for the test
+    assert emu.secret_count() == 3  # only the three made for the test

@@ -362,6 +362,102 @@ def test_an_attachment_missing_its_own_nonce_is_refused() -> None:
     refused(payload, sealed.key_b)
 
 
+def _three_unique_files() -> tuple[dict[str, Any], str]:
+    sealed = seal(
+        "the text",
+        [("report.pdf", b"%PDF-1.4 one"), ("notes.txt", b"two"), ("c.bin", b"3")],
+        nonces="unique",
+    )
+    return sealed.payload, sealed.key_b
+
+
+def _renamed(files: list[dict[str, Any]]) -> None:
+    files[0]["name"] = "report.exe"
+
+
+def _climbing(files: list[dict[str, Any]]) -> None:
+    files[1]["name"] = "../../.bashrc"
+
+
+def _reordered(files: list[dict[str, Any]]) -> None:
+    files[0], files[1] = files[1], files[0]
+
+
+def _data_swapped(files: list[dict[str, Any]]) -> None:
+    # Names stay in place; ciphertexts and their nonces trade places.
+    for field in ("data", "iv", "size"):
+        files[0][field], files[1][field] = files[1][field], files[0][field]
+
+
+def _dropped_last(files: list[dict[str, Any]]) -> None:
+    files.pop()
+
+
+def _dropped_first(files: list[dict[str, Any]]) -> None:
+    files.pop(0)
+
+
+def _duplicated(files: list[dict[str, Any]]) -> None:
+    files.append(copy.deepcopy(files[0]))
+
+
+UNIQUE_TAMPERING = [
+    _renamed,
+    _climbing,
+    _reordered,
+    _data_swapped,
+    _dropped_last,
+    _dropped_first,
+    _duplicated,
+]
+
+
+@pytest.mark.parametrize("tamper", UNIQUE_TAMPERING, ids=lambda f: f.__name__.strip("_"))
+def test_unique_mode_binds_each_attachments_name_place_and_count(
+    tamper: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    payload, key_b = _three_unique_files()
+    assert len(open_payload(payload, key_b).attachments) == 3  # untouched, it opens
+    tampered = copy.deepcopy(payload)
+    tamper(tampered["attachments"])
+    with pytest.raises(DecryptionError):
+        open_payload(tampered, key_b)
+
+
+def test_unique_mode_associated_data_is_the_documented_bytes() -> None:
+    # docs/protocol.md#4-cryptography: UTF-8 of "sharokey-attachment-v1\0{index}\0{count}\0{name}".
+    payload, key_b = _three_unique_files()
+    salt = base64.b64decode(payload["salt"])
+    aes_key = hashlib.pbkdf2_hmac("sha256", (payload["key"] + key_b).encode(), salt, 10_000, 32)
+    second = payload["attachments"][1]
+    raw = base64.b64decode(second["data"])
+    cipher = AES.new(aes_key, AES.MODE_GCM, nonce=base64.b64decode(second["iv"]), mac_len=16)
+    cipher.update(b"sharokey-attachment-v1\x001\x003\x00notes.txt")
+    assert cipher.decrypt_and_verify(raw[:-16], raw[-16:]) == b"two"
+
+
+def test_dropping_every_attachment_is_not_detected() -> None:
+    # What the associated data does not cover (docs/security.md): the content has none, so a
+    # payload stripped of all its files still opens, with no files.
+    payload, key_b = _three_unique_files()
+    stripped = {
+        k: v for k, v in payload.items() if k not in ("attachments", "attachments_total_size")
+    }
+    opened = open_payload(stripped, key_b)
+    assert opened.content == "the text" and opened.attachments == []
+
+
+def test_shared_mode_attachments_carry_no_associated_data() -> None:
+    # The official format, byte for byte: a renamed file still opens (nothing is bound).
+    sealed = seal("x", [("a.txt", b"one"), ("b.txt", b"two")], nonces="shared")
+    payload = copy.deepcopy(sealed.payload)
+    payload["attachments"][0]["name"] = "renamed.txt"
+    assert [a.name for a in open_payload(payload, sealed.key_b).attachments] == [
+        "renamed.txt",
+        "b.txt",
+    ]
+
+
 @pytest.mark.parametrize(
     "value", ["not base64!", "QUJD\n", "QUJDRA", "QUJD=A==", "ÀÉÎ", "QU JD"], ids=repr
 )
@@ -706,6 +802,19 @@ def test_a_browser_opens_what_seal_produced(mode: str) -> None:
     assert [(a["name"], unb64(a["data_b64"])) for a in out["attachments"]] == files
 
 
+@pytest.mark.parametrize(
+    "tamper", [_renamed, _reordered, _dropped_last], ids=lambda f: f.__name__.strip("_")
+)
+def test_a_browser_refuses_moved_unique_attachments_too(
+    tamper: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    payload, key_b = _three_unique_files()
+    tamper(payload["attachments"])
+    done = _webcrypto_open(payload, key_b)
+    assert done.returncode == 1
+    assert "OperationError" in done.stderr
+
+
 def test_the_browser_helper_refuses_tampering_too() -> None:
     sealed = seal("x", [("a", b"y")], nonces="unique")
     payload = copy.deepcopy(sealed.payload)
@@ -713,3 +822,26 @@ def test_the_browser_helper_refuses_tampering_too() -> None:
     done = _webcrypto_open(payload, sealed.key_b)
     assert done.returncode == 1
     assert "OperationError" in done.stderr
+
+
+# --------------------------------------------------------------------------- key check
+
+
+def test_the_key_check_is_the_documented_hash() -> None:
+    # docs/protocol.md#key-check: the worked value for the test vector's keyB.
+    assert crypto.key_check("4w60RhJORpPEhEC7zkSN4DTF") == "EQ-Zlqo-_-wiGGn8AOCjbw"
+    key_b = seal("x").key_b
+    digest = hashlib.sha256(b"sharokey-key-check-v1:" + key_b.encode()).digest()[:16]
+    assert crypto.key_check(key_b) == base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def test_one_character_changes_the_key_check() -> None:
+    key_b = seal("x").key_b
+    typo = key_b[:-1] + ("B" if key_b[-1] == "A" else "A")
+    assert crypto.key_check(key_b) != crypto.key_check(typo)
+
+
+@pytest.mark.parametrize("key_b", ["", "a" * 23, "a" * 25, "a" * 23 + "-", None], ids=repr)
+def test_the_key_check_refuses_what_is_not_a_key_b(key_b: Any) -> None:
+    with pytest.raises(ValidationError):
+        crypto.key_check(key_b)

@@ -42,16 +42,22 @@ async function main() {
     false,
     ["decrypt"],
   );
-  const open = async (data, iv) =>
-    new Uint8Array(
-      await subtle.decrypt({ name: "AES-GCM", iv: fromBase64(iv), tagLength: 128 }, aesKey, fromBase64(data)),
-    );
+  const open = async (data, iv, additionalData) => {
+    const params = { name: "AES-GCM", iv: fromBase64(iv), tagLength: 128 };
+    if (additionalData) params.additionalData = additionalData;
+    return new Uint8Array(await subtle.decrypt(params, aesKey, fromBase64(data)));
+  };
 
   const content = new TextDecoder("utf-8", { fatal: true }).decode(await open(payload.content, payload.iv));
   const attachments = [];
-  for (const file of payload.attachments || []) {
-    // Official format: the content's iv; this SDK's "unique" mode: the file's own iv.
-    const plain = await open(file.data, file.iv || payload.iv);
+  const files = payload.attachments || [];
+  for (const [index, file] of files.entries()) {
+    // Official format: the content's iv; this SDK's "unique" mode: the file's own iv, with
+    // its place, the file count and its name bound as associated data.
+    const bound = file.iv
+      ? new TextEncoder().encode(`sharokey-attachment-v1\0${index}\0${files.length}\0${file.name}`)
+      : null;
+    const plain = await open(file.data, file.iv || payload.iv, bound);
     attachments.push({ name: file.name, data_b64: toBase64(plain) });
   }
   process.stdout.write(JSON.stringify({ content, attachments }));

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
+import requests
 
 pytest.importorskip("aiohttp", reason="the emulator needs aiohttp (sharokey[aiohttp])")
 webdriver = pytest.importorskip(
@@ -34,6 +35,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from sharokey import Sharokey  # noqa: E402
+from sharokey.crypto import seal  # noqa: E402
 from sharokey.emulator import EmulatorHandle, run_emulator  # noqa: E402
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -364,12 +366,42 @@ def test_an_incomplete_link_is_explained_and_reveals_nothing(
     assert client.reveal(created.share_url).content == "kept safe"
 
 
-def test_a_wrong_key_is_reported_as_a_damaged_link(
+def test_a_mistyped_link_spends_nothing_and_the_right_one_reveals(
     browser: Any, downloads: Path, client: Any
 ) -> None:
-    created = client.create("needs the right key", hours=1, views=2)
+    created = client.create("needs the right key", hours=1, views=1)
     base, _, key_b = created.share_url.partition("#")
     wrong = key_b[:-1] + ("A" if key_b[-1] != "A" else "B")
+
+    open_link(browser, f"{base}#{wrong}")
+    press_reveal(browser)
+
+    assert page_state(browser) == "mistyped"
+    assert "Nothing was spent" in text_of(browser, "error")
+    assert text_of(browser, "content") == ""
+    assert client.get_details(created.slug).current_views == 0
+
+    assert open_link(browser, created.share_url) == "ready"
+    press_reveal(browser)
+    assert page_state(browser) == "revealed"
+    assert text_of(browser, "content") == "needs the right key"
+
+
+def test_a_key_the_server_cannot_check_is_still_reported_as_a_damaged_link(
+    browser: Any, downloads: Path, client: Any, emulator: EmulatorHandle
+) -> None:
+    # A secret created without a key check (as the official SDKs do): the view is spent and
+    # decryption, in the browser, is what finds the wrong key.
+    sealed = seal("needs the right key")
+    made = requests.post(
+        emulator.api_url + "/secrets",
+        json={**sealed.payload, "maximum_views": 2},
+        headers={"Authorization": f"Bearer {emulator.token}"},
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    base = made.json()["data"]["access_url"]
+    wrong = sealed.key_b[:-1] + ("A" if sealed.key_b[-1] != "A" else "B")
 
     open_link(browser, f"{base}#{wrong}")
     press_reveal(browser)

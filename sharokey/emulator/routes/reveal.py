@@ -1,14 +1,16 @@
 """``POST /api/v1/secrets/{slug}/reveal``: the gate in front of a secret (docs/protocol.md#reveal).
 
 No token: whoever has the link may try. The gate checks, in order, the
-lockout, the IP allow-list, the country, then the one protection that
-applies (OTP, password or captcha); wrong answers count towards a lockout.
+lockout, the IP allow-list, the country, the link's key check, then the one
+protection that applies (OTP, password or captcha); a wrong key and wrong
+answers count towards a lockout, and none of them spends a view.
 Only then is a view taken, atomically, in the store.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import math
 import secrets
@@ -36,6 +38,7 @@ LOCKOUT_WINDOW = 900.0
 LOCKOUT_SECONDS = 300.0
 #: Seconds a one-time code stays good.
 OTP_TTL = 600.0
+INVALID_KEY_MESSAGE = "The link's key does not match: check that the whole link was copied"
 CAPTCHA_ANSWER = "PASS"
 CAPTCHA_QUESTION = f"Type {CAPTCHA_ANSWER} to prove you are here (emulator captcha)"
 
@@ -62,6 +65,17 @@ def mask_destination(channel: str, destination: str) -> str:
         local, _, domain = destination.partition("@")
         return f"{local[:1]}***@{domain}"
     return f"{destination[:3]}******{destination[-2:]}"
+
+
+def _key_matches(stored: Optional[str], sent: Optional[str]) -> bool:
+    """Whether the link's key check agrees with the creator's (docs/protocol.md#key-check).
+
+    A secret without a stored check (an official SDK made it) or a reveal
+    without one (an older client) goes on as before. Compared in constant time.
+    """
+    if stored is None or sent is None:
+        return True
+    return hmac.compare_digest(stored.encode("ascii"), sent.encode("ascii"))
 
 
 def _locked(seconds_left: float) -> ApiError:
@@ -116,6 +130,9 @@ async def _reveal(request: web.Request, slug: str, answers: RevealInput) -> web.
             country = request.headers.get(state.country_header, "").strip().upper()
             if country not in info["geolocation"].split(","):
                 raise ApiError(403, "ACCESS_DENIED", "Access from your country is not allowed")
+
+        if not _key_matches(info["key_check"], answers.key_check):
+            await _wrong(state, slug, now, "INVALID_KEY", INVALID_KEY_MESSAGE)
 
         kind = protection(info)
         if kind in ("otp_email", "otp_phone"):

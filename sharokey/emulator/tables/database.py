@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS secrets (
     message TEXT,
     content TEXT,
     key_a TEXT,
+    key_check TEXT,
     iv TEXT,
     salt TEXT,
     maximum_views INTEGER NOT NULL,

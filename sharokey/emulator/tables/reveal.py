@@ -27,7 +27,7 @@ class RevealRows(Database):
         """
         with self._transaction() as conn:
             row = conn.execute(
-                "SELECT slug, description, message, password_hash, captcha, otp_type, "
+                "SELECT slug, description, message, password_hash, key_check, captcha, otp_type, "
                 "otp_receiver, ip_whitelist, geolocation, maximum_views, current_views, "
                 "expiration, deleted_at, content IS NOT NULL AS has_content "
                 "FROM secrets WHERE slug = ?",
@@ -105,7 +105,10 @@ class RevealRows(Database):
 
     @staticmethod
     def _clear_content(conn: sqlite3.Connection, slug: str) -> None:
-        conn.execute("UPDATE secrets SET content = NULL, key_a = NULL WHERE slug = ?", (slug,))
+        conn.execute(
+            "UPDATE secrets SET content = NULL, key_a = NULL, key_check = NULL WHERE slug = ?",
+            (slug,),
+        )
         conn.execute(
             "UPDATE attachments SET data = NULL WHERE secret_id = "
             "(SELECT id FROM secrets WHERE slug = ?)",

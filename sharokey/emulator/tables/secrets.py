@@ -51,10 +51,11 @@ class SecretRows(Database):
                 try:
                     cursor = conn.execute(
                         """INSERT INTO secrets (slug, company, creator, description, message,
-                        content, key_a, iv, salt, maximum_views, expires_in_hours, expiration,
-                        password_hash, captcha, otp_type, otp_receiver, ip_whitelist,
-                        geolocation, attachments_count, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                        content, key_a, key_check, iv, salt, maximum_views, expires_in_hours,
+                        expiration, password_hash, captcha, otp_type, otp_receiver,
+                        ip_whitelist, geolocation, attachments_count, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                         (
                             slug,
                             company,
@@ -63,6 +64,7 @@ class SecretRows(Database):
                             data.message,
                             data.content,
                             data.key,
+                            data.key_check,
                             data.iv,
                             data.salt,
                             data.maximum_views,
@@ -134,8 +136,8 @@ class SecretRows(Database):
         """Clear content and expire at once; ``False`` if unknown or already deleted."""
         with self._transaction() as conn:
             cursor = conn.execute(
-                "UPDATE secrets SET content = NULL, key_a = NULL, deleted_at = :now, "
-                "updated_at = :stamp, expiration = MIN(expiration, :now) "
+                "UPDATE secrets SET content = NULL, key_a = NULL, key_check = NULL, "
+                "deleted_at = :now, updated_at = :stamp, expiration = MIN(expiration, :now) "
                 "WHERE slug = :slug AND company = :company AND deleted_at IS NULL",
                 {"slug": slug, "company": company, "now": now, "stamp": float(int(now))},
             )
