@@ -34,8 +34,6 @@ import base64
 import hashlib
 import re
 import secrets
-import threading
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, Optional, Union
 from urllib.parse import urlsplit
@@ -46,7 +44,8 @@ from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import PBKDF2
 
 from sharokey import _b64
-from sharokey.errors import DecryptionError, SharokeySecurityWarning, ValidationError
+from sharokey._nonce_warning import SHARED_NONCE_WARNING, warn_shared_nonces  # re-exported
+from sharokey.errors import DecryptionError, ValidationError
 from sharokey.limits import (  # the two MAX_ names are re-exported: public since 0.1
     MAX_ATTACHMENTS,
     MAX_ATTACHMENTS_BYTES,
@@ -110,50 +109,6 @@ _KEY_B_RE = re.compile(r"[A-Za-z0-9]{24}")
 
 _KEY_RULE = "must be 32 characters from A-Z, a-z and 0-9"
 _KEY_B_RULE = "must be 24 characters from A-Z, a-z and 0-9"
-
-# The one piece of module state: the shared-nonce warning is shown once per process
-# (not once per call site, which is what the warnings filter alone would do).
-_warning_lock = threading.Lock()
-_shared_warning_emitted = False
-
-#: The one text of the shared-nonce warning, raised by :func:`warn_shared_nonces`.
-SHARED_NONCE_WARNING = (
-    "Attachments are sealed in the official shared-nonce format: the content and every "
-    "attachment use the same AES-GCM key and nonce, so whoever stores the ciphertexts (the "
-    "server) can XOR them and read the content when a file has a predictable header. The "
-    "hosted web viewer needs this format. Accept it knowingly with attachment_nonces='shared' "
-    "on a client (nonces='shared' for seal), or use attachment_nonces='unique' "
-    "(nonces='unique') for a fresh nonce per attachment, opened by this SDK and the "
-    "emulator's viewer but not by the hosted viewer. See docs/security.md."
-)
-
-
-def _reset_shared_nonce_warning() -> None:
-    """Forget that the shared-nonce warning was shown (for tests)."""
-    global _shared_warning_emitted
-    with _warning_lock:
-        _shared_warning_emitted = False
-
-
-def warn_shared_nonces(stacklevel: int = 2) -> None:
-    """The one rule: warn once per process when attachments get the shared format by default.
-
-    Called where the default is taken (``seal(nonces=None)``, a client built
-    without ``attachment_nonces``), with ``stacklevel`` pointing at the
-    caller's own line. Under an ``error`` filter it raises on every call.
-    """
-    global _shared_warning_emitted
-    with _warning_lock:
-        if _shared_warning_emitted:
-            return
-        _shared_warning_emitted = True
-    try:
-        warnings.warn(SHARED_NONCE_WARNING, SharokeySecurityWarning, stacklevel=stacklevel + 1)
-    except BaseException:
-        with _warning_lock:
-            _shared_warning_emitted = False
-        raise
-
 
 # --------------------------------------------------------------------------- models
 

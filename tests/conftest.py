@@ -35,11 +35,11 @@ def flavour(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(autouse=True)
 def _fresh_shared_nonce_warning() -> Iterator[None]:
     """The shared-nonce warning shows once per process: each test starts before it was shown."""
-    from sharokey import crypto
+    from sharokey import _nonce_warning
 
-    crypto._reset_shared_nonce_warning()
+    _nonce_warning.reset()
     yield
-    crypto._reset_shared_nonce_warning()
+    _nonce_warning.reset()
 
 
 @pytest.fixture

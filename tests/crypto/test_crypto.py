@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pytest
 from Crypto.Cipher import AES
 
-from sharokey import crypto
+from sharokey import _nonce_warning, crypto
 from sharokey.crypto import (
     ALPHABET,
     KEY_LENGTH,
@@ -81,9 +81,9 @@ def refused(payload: Any, key_b: Any, *must_not_leak: str) -> DecryptionError:
 
 @pytest.fixture
 def fresh_warning_state() -> Iterator[None]:
-    crypto._reset_shared_nonce_warning()
+    _nonce_warning.reset()
     yield
-    crypto._reset_shared_nonce_warning()
+    _nonce_warning.reset()
 
 
 # --------------------------------------------------------------------------- interop
