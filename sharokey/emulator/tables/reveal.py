@@ -113,6 +113,37 @@ class RevealRows(Database):
         )
         conn.execute("DELETE FROM otp_codes WHERE slug = ?", (slug,))
 
+    def revealable(self, slug: str, now: float) -> bool:
+        """Whether a reveal could still succeed: not deleted, not expired, views left."""
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT 1 FROM secrets WHERE slug = :slug AND {ACTIVE} "  # noqa: S608
+                "AND content IS NOT NULL",
+                {"slug": slug, "now": now},
+            ).fetchone()
+        return row is not None
+
+    def allow_otp_send(self, slug: str, now: float, *, window: float, limit: int) -> float:
+        """Record a code sent now, or, past ``limit`` sends in ``window``, refuse it.
+
+        Returns 0 when the send is allowed (and counted), else the seconds until the
+        oldest send in the window leaves it.
+        """
+        with self._transaction() as conn:
+            conn.execute(
+                "DELETE FROM otp_sends WHERE slug = ? AND sent_at <= ?", (slug, now - window)
+            )
+            sent = [
+                float(at)
+                for (at,) in conn.execute(
+                    "SELECT sent_at FROM otp_sends WHERE slug = ? ORDER BY sent_at", (slug,)
+                )
+            ]
+            if len(sent) >= limit:
+                return max(sent[0] + window - now, 1.0)
+            conn.execute("INSERT INTO otp_sends (slug, sent_at) VALUES (?, ?)", (slug, now))
+        return 0.0
+
     def locked_until(self, slug: str, now: float) -> Optional[float]:
         """When the lockout on this secret ends, if it is locked now."""
         with self._lock:
