@@ -15,6 +15,7 @@ import signal
 import sys
 from typing import Optional
 
+from sharokey.emulator._memory import return_large_blocks
 from sharokey.emulator.faults import FAULT_GRAMMAR, parse_fault
 from sharokey.emulator.state import DEFAULT_MAX_BODY_MIB, LIST_SHAPES
 
@@ -118,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print("error: --port must be between 0 and 65535", file=sys.stderr)
         return 2
+    return_large_blocks()  # memory stays bounded through large reveals (see _memory)
     logging.basicConfig(
         level=getattr(logging, str(args.log_level).upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -179,11 +179,15 @@ class Idempotency:
         *,
         secret_of: Callable[[web.Response], Optional[str]] = lambda _: None,
         replayable: Optional[Callable[[str], Awaitable[bool]]] = None,
+        shrink: Callable[[bytes], bytes] = lambda body: body,
+        expand: Optional[Callable[[str, bytes], Awaitable[Optional[bytes]]]] = None,
     ) -> web.Response:
         """Replay the answer kept for ``scope``, or ``produce`` one and keep it.
 
         ``secret_of(answer)`` names the secret an answer is about (so it goes with
         it); ``replayable(slug)`` says whether that secret may still be handed out.
+        A success is kept as ``shrink(body)`` and replayed as ``expand(slug, kept)``
+        (``None``: the secret is gone), so a reveal keeps a few bytes, not megabytes.
         """
         now = self._clock.timestamp()
         for stale in [k for k, v in self._entries.items() if v.expires <= now]:
@@ -197,12 +201,18 @@ class Idempotency:
                         "IDEMPOTENCY_CONFLICT",
                         "This Idempotency-Key was already used with a different request",
                     )
-                if stored.secret is None or replayable is None or await replayable(stored.secret):
+                body: Optional[bytes] = stored.body
+                if stored.secret is not None and stored.status < 300 and expand is not None:
+                    body = await expand(stored.secret, stored.body)
+                elif stored.secret is not None and replayable is not None:
+                    body = stored.body if await replayable(stored.secret) else None
+                if body is not None:
                     replay = web.Response(
-                        body=stored.body, status=stored.status, headers=dict(stored.headers)
+                        body=body, status=stored.status, headers=dict(stored.headers)
                     )
                     replay.headers["Idempotent-Replayed"] = "true"
                     return replay
+                assert stored.secret is not None
                 self.forget_secret(stored.secret, create=False)
                 raise ApiError(404, "NOT_FOUND", "Secret not found or expired")
             try:
@@ -227,7 +237,7 @@ class Idempotency:
                         expires=self._clock.timestamp() + IDEMPOTENCY_TTL,
                         fingerprint=fingerprint,
                         status=response.status,
-                        body=response.body,
+                        body=shrink(response.body) if secret is not None else response.body,
                         headers=tuple(
                             (k, v) for k, v in response.headers.items() if k != "Content-Length"
                         ),

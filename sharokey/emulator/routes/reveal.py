@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import math
 import secrets
 from typing import Any, Optional
@@ -40,6 +41,7 @@ OTP_TTL = 600.0
 OTP_SEND_LIMIT = 5
 OTP_SEND_WINDOW = 600.0
 CAPTCHA_ANSWER = "PASS"
+REVEALED = "Secret revealed successfully"
 CAPTCHA_QUESTION = f"Type {CAPTCHA_ANSWER} to prove you are here (emulator captcha)"
 
 
@@ -92,13 +94,30 @@ async def reveal(request: web.Request) -> web.Response:
     async def replayable(secret: str) -> bool:
         return await state.db_call(state.store.revealable, secret, state.clock.timestamp())
 
+    async def expand(secret: str, kept: bytes) -> Optional[bytes]:
+        payload = await state.db_call(state.store.peek_payload, secret, state.clock.timestamp())
+        if payload is None:
+            return None
+        payload["remaining_views"] = json.loads(kept)["remaining_views"]
+        body = ok(payload, REVEALED).body
+        assert isinstance(body, bytes)
+        return body
+
     return await state.idempotency.run(
         ("reveal", slug, key),
         hashlib.sha256(raw).hexdigest(),
         lambda: _reveal(request, slug, checked),
         secret_of=lambda _: slug,
         replayable=replayable,
+        shrink=_remaining_views,
+        expand=expand,
     )
+
+
+def _remaining_views(body: bytes) -> bytes:
+    """All a kept reveal needs: the ciphertext is read again from the store on replay."""
+    remaining = json.loads(body)["data"]["remaining_views"]
+    return json.dumps({"remaining_views": remaining}).encode()
 
 
 async def _reveal(request: web.Request, slug: str, answers: RevealInput) -> web.Response:
@@ -152,7 +171,7 @@ async def _reveal(request: web.Request, slug: str, answers: RevealInput) -> web.
         raise ApiError(404, "NOT_FOUND", NOT_FOUND_MESSAGE)
     if payload["remaining_views"] <= 0:
         state.idempotency.forget_secret(slug, create=False)  # used up: no reveal replays
-    return ok(payload, "Secret revealed successfully")
+    return ok(payload, REVEALED)
 
 
 async def _check_otp(

@@ -73,25 +73,42 @@ class RevealRows(Database):
             )
             if cursor.rowcount != 1:
                 return None
-            row = conn.execute(
-                "SELECT id, content, iv, salt, key_a, description, message, maximum_views, "
-                "current_views FROM secrets WHERE slug = ?",
-                (slug,),
-            ).fetchone()
-            attachments = []
-            for name, data, size, file_iv in conn.execute(
-                "SELECT name, data, size, iv FROM attachments WHERE secret_id = ? "
-                "ORDER BY position",
-                (row["id"],),
-            ):
-                entry: dict[str, Any] = {"name": name, "data": data, "size": size}
-                if file_iv is not None:
-                    entry["iv"] = file_iv
-                attachments.append(entry)
-            remaining = int(row["maximum_views"]) - int(row["current_views"])
-            if remaining <= 0:
+            payload = self._payload(conn, slug)
+            if payload["remaining_views"] <= 0:
                 self._clear_content(conn, slug)
             conn.execute("DELETE FROM attempts WHERE slug = ?", (slug,))
+        return payload
+
+    def peek_payload(self, slug: str, now: float) -> Optional[dict[str, Any]]:
+        """What a reveal answered, read again without counting a view; ``None`` if gone.
+
+        The idempotency cache replays a reveal from here rather than keeping
+        megabytes of ciphertext per key (docs/protocol.md#emulator-safety).
+        """
+        with self._transaction() as conn:
+            live = conn.execute(
+                f"SELECT 1 FROM secrets WHERE slug = :slug AND {ACTIVE} "  # noqa: S608
+                "AND content IS NOT NULL",
+                {"slug": slug, "now": now},
+            ).fetchone()
+            return self._payload(conn, slug) if live is not None else None
+
+    @staticmethod
+    def _payload(conn: sqlite3.Connection, slug: str) -> dict[str, Any]:
+        row = conn.execute(
+            "SELECT id, content, iv, salt, key_a, description, message, maximum_views, "
+            "current_views FROM secrets WHERE slug = ?",
+            (slug,),
+        ).fetchone()
+        attachments = []
+        for name, data, size, file_iv in conn.execute(
+            "SELECT name, data, size, iv FROM attachments WHERE secret_id = ? ORDER BY position",
+            (row["id"],),
+        ):
+            entry: dict[str, Any] = {"name": name, "data": data, "size": size}
+            if file_iv is not None:
+                entry["iv"] = file_iv
+            attachments.append(entry)
         return {
             "content": row["content"],
             "iv": row["iv"],
@@ -100,7 +117,7 @@ class RevealRows(Database):
             "attachments": attachments,
             "description": row["description"],
             "message": row["message"],
-            "remaining_views": remaining,
+            "remaining_views": int(row["maximum_views"]) - int(row["current_views"]),
         }
 
     @staticmethod
