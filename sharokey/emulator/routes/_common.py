@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_DEPTH",
     "MAX_PAGE_SIZE",
+    "MAX_QUERY_NUMBER",
     "NOT_FOUND_MESSAGE",
     "SMALL_BODY",
     "auth",
@@ -55,6 +56,8 @@ _PARSE_IN_THREAD = 256 * 1024
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 _ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
+#: The largest ``limit`` or ``page`` read (nine ASCII digits); more is a 422.
+MAX_QUERY_NUMBER = 999_999_999
 
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 #: ``(status, creator, search, limit, page)`` of a list request.
