@@ -110,13 +110,19 @@ _SECRET = _obj(
         "status": {"type": "string", "enum": ["active", "expired"]},
         "access_url": {"type": "string", "format": "uri"},
         "share_url": {"type": "string", "format": "uri"},
+        "expires_in_hours": {"type": "integer", "description": "only in the answer to a create"},
         "created_at": _STAMP,
         "updated_at": _STAMP,
     },
     ("slug",),
 )
 _CREATED = {
-    "allOf": [_ref("Secret"), _obj({"expires_in_hours": {"type": "integer"}})],
+    "allOf": [
+        _ref("Secret"),
+        _obj(
+            {"access_url": {"type": "string", "format": "uri"}}, ("access_url", "expires_in_hours")
+        ),
+    ],
 }
 _REQUEST = _obj(
     {
