@@ -1,12 +1,13 @@
 """The wire contract as OpenAPI 3.1, served at ``GET /api/v1/openapi.json``.
 
-One description, built here from the numbers the emulator validates with
-(``sharokey.limits``, ``validation``, the body caps of ``routes._common``), so
-the document and the checks cannot disagree on a limit; a test holds the
+One description, built here (operations, parameters, answers) and in
+``openapi_schemas`` (bodies and data) from the numbers the emulator validates
+with (``sharokey.limits``, ``validation``, the body caps of ``routes._common``),
+so the document and the checks cannot disagree on a limit; a test holds the
 document's operations equal to the application's routes, and the fuzz test
 (schemathesis) holds the answers to it. This project's additions to the
-service (reveal, key check, idempotency, the viewer page, the control
-endpoints) carry ``x-sharokey-extension: true``.
+service (reveal, idempotency, the viewer page, the control endpoints) carry
+``x-sharokey-extension: true``.
 
 Numbers are described as JSON integers, which is what the SDK sends; the
 emulator also takes numeric strings (``"3"``), as the service does
@@ -17,13 +18,13 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from aiohttp import web
 
 from sharokey._version import __version__
-from sharokey.crypto import KEY_A_LENGTH
 from sharokey.emulator._clock import MAX_ADVANCE_SECONDS
+from sharokey.emulator.openapi_schemas import EXT, SCHEMAS, Schema, obj, ref
 from sharokey.emulator.routes._common import (
     DEFAULT_PAGE_SIZE,
     MAX_DEPTH,
@@ -32,285 +33,11 @@ from sharokey.emulator.routes._common import (
     SMALL_BODY,
 )
 from sharokey.emulator.state import DEFAULT_MAX_BODY_MIB, LIST_SHAPES
-from sharokey.emulator.validation import MAX_PASSWORD
-from sharokey.limits import (
-    DEFAULT_HOURS,
-    DEFAULT_VIEWS,
-    MAX_ATTACHMENTS,
-    MAX_ATTACHMENTS_BYTES,
-    MAX_HOURS,
-    MAX_IDEMPOTENCY_KEY,
-    MAX_REQUEST_VIEWS,
-    MAX_TEXT,
-    MAX_VIEWS,
-    MIN_HOURS,
-    MIN_VIEWS,
-)
+from sharokey.limits import MAX_IDEMPOTENCY_KEY
 
 __all__ = ["OPENAPI_PATH", "add_routes", "openapi_bytes", "openapi_document"]
 
 OPENAPI_PATH = "/api/v1/openapi.json"
-Schema = dict[str, Any]
-EXT = {"x-sharokey-extension": True}
-
-_B64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
-_NONCE_B64 = "^[A-Za-z0-9+/]{16}$"  # 12 bytes
-_SALT_B64 = "^[A-Za-z0-9+/]{22}==$"  # 16 bytes
-_STAMP: Schema = {"type": "string", "format": "date-time"}
-
-
-def _null(schema: Schema) -> Schema:
-    """``schema`` or ``null`` (OpenAPI 3.1 / JSON Schema type lists)."""
-    kind = schema["type"]
-    return {**schema, "type": [kind, "null"] if isinstance(kind, str) else [*kind, "null"]}
-
-
-def _text(limit: int = MAX_TEXT) -> Schema:
-    return {"type": "string", "maxLength": limit}
-
-
-def _int(low: int, high: int, default: Optional[int] = None) -> Schema:
-    schema: Schema = {"type": "integer", "minimum": low, "maximum": high}
-    if default is not None:
-        schema["default"] = default
-    return {**schema, "x-sharokey-lenient": "a numeric string is read as its number"}
-
-
-def _obj(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> Schema:
-    schema: Schema = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-# --------------------------------------------------------------------------- schemas
-
-_SECRET = _obj(
-    {
-        "slug": {"type": "string"},
-        "description": _null(_text()),
-        "message": _null(_text()),
-        "creator": _null({"type": "string"}),
-        "maximum_views": {"type": "integer"},
-        "current_views": {"type": "integer"},
-        "expiration": _STAMP,
-        "has_password": {"type": "boolean"},
-        "has_attachments": {"type": "boolean"},
-        "attachments_count": {"type": "integer"},
-        "attachments": {"type": "array", "items": _obj({"name": {"type": "string"}}, ("name",))},
-        "captcha": {"type": "boolean"},
-        "otp_type": {"type": ["string", "null"], "enum": ["email", "phone", None]},
-        "ip_whitelist": _null({"type": "string"}),
-        "geolocation": _null({"type": "string"}),
-        "is_expired": {"type": "boolean"},
-        "status": {"type": "string", "enum": ["active", "expired"]},
-        "access_url": {"type": "string", "format": "uri"},
-        "share_url": {"type": "string", "format": "uri"},
-        "expires_in_hours": {"type": "integer", "description": "only in the answer to a create"},
-        "created_at": _STAMP,
-        "updated_at": _STAMP,
-    },
-    ("slug",),
-)
-_CREATED = {
-    "allOf": [
-        _ref("Secret"),
-        _obj(
-            {"access_url": {"type": "string", "format": "uri"}}, ("access_url", "expires_in_hours")
-        ),
-    ],
-}
-_REQUEST = _obj(
-    {
-        "token": {"type": "string"},
-        "message": _null(_text()),
-        "description": _null(_text()),
-        "maximum_views": {"type": "integer"},
-        "secret_expiration_hours": {"type": "integer"},
-        "request_expiration_hours": {"type": "integer"},
-        "email_to": _null({"type": "string"}),
-        "email_reply": _null({"type": "string"}),
-        "locale": {"type": "string", "enum": ["en", "fr"]},
-        "status": {"type": "string", "enum": ["active", "expired"]},
-        "is_expired": {"type": "boolean"},
-        "request_url": {"type": "string", "format": "uri"},
-        "expiration": _STAMP,
-        "created_at": _STAMP,
-        "updated_at": _STAMP,
-    },
-    ("token",),
-)
-_COUNT: Schema = {"type": "integer", "minimum": 0}
-_SECRET_STATS = _obj(
-    {
-        name: _COUNT
-        for name in (
-            "total_secrets",
-            "active_secrets",
-            "expired_secrets",
-            "total_views",
-            "secrets_with_password",
-            "secrets_created_today",
-            "secrets_created_this_week",
-            "secrets_created_this_month",
-        )
-    }
-)
-_REQUEST_STATS = _obj(
-    {
-        name: _COUNT
-        for name in (
-            "total_requests",
-            "active_requests",
-            "expired_requests",
-            "requests_created_today",
-            "requests_created_this_week",
-            "requests_created_this_month",
-        )
-    }
-)
-_PAGINATION = _obj(
-    {
-        "current_page": {"type": "integer", "minimum": 1},
-        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-        "total": _COUNT,
-        "last_page": {"type": "integer", "minimum": 1},
-    },
-    ("current_page", "per_page", "total", "last_page"),
-)
-_REVEALED = {
-    **_obj(
-        {
-            "content": {"type": "string", "pattern": _B64},
-            "iv": {"type": "string", "pattern": _NONCE_B64},
-            "salt": {"type": "string", "pattern": _SALT_B64},
-            "key": {"type": "string", "pattern": f"^[A-Za-z0-9]{{{KEY_A_LENGTH}}}$"},
-            "attachments": {
-                "type": "array",
-                "items": _obj(
-                    {
-                        "name": {"type": "string"},
-                        "data": {"type": "string", "pattern": _B64},
-                        "size": _COUNT,
-                        "iv": {"type": "string", "pattern": _NONCE_B64},
-                    },
-                    ("name", "data", "size"),
-                ),
-            },
-            "description": _null(_text()),
-            "message": _null(_text()),
-            "remaining_views": _COUNT,
-        },
-        ("content", "iv", "salt", "key", "attachments", "remaining_views"),
-    ),
-    **EXT,
-}
-_HEALTH = _obj(
-    {
-        "status": {"type": "string"},
-        "service": {"type": "string"},
-        "version": {"type": "string"},
-        "time": _STAMP,
-    },
-    ("status",),
-)
-_ERROR = _obj(
-    {
-        "success": {"const": False},
-        "error": _obj(
-            {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {"type": ["object", "array", "string", "number", "null"]},
-            },
-            ("code", "message"),
-        ),
-    },
-    ("success", "error"),
-)
-
-_CREATE_BODY = _obj(
-    {
-        "content": {"type": "string", "pattern": "^(?:[A-Za-z0-9+/]{4}){6,}$"},
-        "iv": {"type": "string", "pattern": _NONCE_B64},
-        "salt": {"type": "string", "pattern": _SALT_B64},
-        "key": {"type": "string", "pattern": f"^[A-Za-z0-9]{{{KEY_A_LENGTH}}}$"},
-        "expiration_hours": _int(MIN_HOURS, MAX_HOURS, DEFAULT_HOURS),
-        "maximum_views": _int(MIN_VIEWS, MAX_VIEWS, DEFAULT_VIEWS),
-        "description": _text(),
-        "message": _text(),
-        "password": _text(MAX_PASSWORD),
-        "captcha": {"type": "boolean"},
-        "otp_type": {"type": "string", "enum": ["email", "phone"]},
-        "otp_receiver": _text(),
-        "ip_whitelist": {
-            **_text(),
-            "description": "IPv4 addresses or CIDR ranges, comma-separated",
-        },
-        "geolocation": {**_text(), "description": "ISO 3166 alpha-2 codes, comma-separated"},
-        "attachments": {
-            "type": "array",
-            "maxItems": MAX_ATTACHMENTS,
-            "items": _obj(
-                {
-                    "name": {"type": "string", "minLength": 1},
-                    "data": {"type": "string", "pattern": "^(?:[A-Za-z0-9+/]{4}){6,}$"},
-                    "size": {
-                        **_COUNT,
-                        "maximum": MAX_ATTACHMENTS_BYTES,
-                        "description": "plaintext bytes: the data's length less the 16-byte tag",
-                    },
-                    "iv": {**{"type": "string", "pattern": _NONCE_B64}, **EXT},
-                },
-                ("name", "data"),
-            ),
-        },
-        "attachments_total_size": {
-            **_COUNT,
-            "maximum": MAX_ATTACHMENTS_BYTES,
-            "description": "the sum of the sizes",
-        },
-    },
-    ("content", "iv", "salt", "key"),
-)
-_REQUEST_BODY = _obj(
-    {
-        "secret_expiration_hours": _int(MIN_HOURS, MAX_HOURS, DEFAULT_HOURS),
-        "request_expiration_hours": _int(MIN_HOURS, MAX_HOURS, DEFAULT_HOURS),
-        "maximum_views": _int(MIN_VIEWS, MAX_REQUEST_VIEWS, DEFAULT_VIEWS),
-        "message": _text(),
-        "description": _text(),
-        "email_to": {**_text(), "format": "email"},
-        "email_reply": {**_text(), "format": "email"},
-        "locale": {"type": "string", "enum": ["en", "fr"]},
-    }
-)
-_REVEAL_BODY = _obj(
-    {
-        "password": _text(MAX_PASSWORD),
-        "otp": _text(MAX_PASSWORD),
-        "captcha": _text(MAX_PASSWORD),
-    }
-)
-
-_SCHEMAS: dict[str, Schema] = {
-    "Error": _ERROR,
-    "Secret": _SECRET,
-    "CreatedSecret": _CREATED,
-    "SecretStats": _SECRET_STATS,
-    "SecretRequest": _REQUEST,
-    "RequestStats": _REQUEST_STATS,
-    "Pagination": _PAGINATION,
-    "RevealedSecret": _REVEALED,
-    "Health": _HEALTH,
-    "CreateSecret": _CREATE_BODY,
-    "CreateRequest": _REQUEST_BODY,
-    "Reveal": {**_REVEAL_BODY, **EXT},
-}
 
 # --------------------------------------------------------------------------- answers
 
@@ -333,23 +60,23 @@ def _success(data: Schema, *, listed: bool = False) -> Schema:
         # The documented shape, or the one the live service was seen to send.
         return {
             "oneOf": [
-                _obj(
+                obj(
                     {
                         "success": {"const": True},
                         "message": {"type": "string"},
                         "data": {"type": "array", "items": data},
-                        "pagination": _ref("Pagination"),
+                        "pagination": ref("Pagination"),
                     },
                     ("success", "data", "pagination"),
                 ),
-                _obj(
+                obj(
                     {
                         "success": {"const": True},
                         "message": {"type": "string"},
-                        "data": _obj(
+                        "data": obj(
                             {
                                 "items": {"type": "array", "items": data},
-                                "pagination": _ref("Pagination"),
+                                "pagination": ref("Pagination"),
                             },
                             ("items", "pagination"),
                         ),
@@ -358,7 +85,7 @@ def _success(data: Schema, *, listed: bool = False) -> Schema:
                 ),
             ]
         }
-    return _obj(
+    return obj(
         {"success": {"const": True}, "message": {"type": "string"}, "data": data},
         ("success", "data"),
     )
@@ -374,7 +101,7 @@ def _answers(status: int, data: Schema, errors: tuple[int, ...], **kw: bool) -> 
     for code in sorted(errors):
         answers[str(code)] = {
             "description": _REASONS[code],
-            "content": {_JSON: {"schema": _ref("Error")}},
+            "content": {_JSON: {"schema": ref("Error")}},
         }
     return answers
 
@@ -435,7 +162,7 @@ def _paths() -> dict[str, Schema]:
             "get": {
                 "summary": "Whether the service answers",
                 "security": _NONE,
-                "responses": _answers(200, _ref("Health"), ()),
+                "responses": _answers(200, ref("Health"), ()),
             }
         },
         OPENAPI_PATH: {
@@ -451,22 +178,22 @@ def _paths() -> dict[str, Schema]:
         "/api/v1/secrets": {
             "get": _op(
                 "List the company's secrets",
-                _answers(200, _ref("Secret"), (401, 422), listed=True),
+                _answers(200, ref("Secret"), (401, 422), listed=True),
                 parameters=_LIST_PARAMS,
             ),
             "post": _op(
                 "Create a secret (ciphertext and keyA only)",
-                _answers(201, _ref("CreatedSecret"), (400, 401, 403, 409, 413, 415, 422)),
+                _answers(201, ref("CreatedSecret"), (400, 401, 403, 409, 413, 415, 422)),
                 parameters=[_IDEMPOTENCY],
-                requestBody={**_body(_ref("CreateSecret"), _CREATE_CAP), "required": True},
+                requestBody={**_body(ref("CreateSecret"), _CREATE_CAP), "required": True},
             ),
         },
         "/api/v1/secrets-stats": {
-            "get": _op("Company statistics", _answers(200, _ref("SecretStats"), (401,)))
+            "get": _op("Company statistics", _answers(200, ref("SecretStats"), (401,)))
         },
         "/api/v1/secrets/{slug}": {
             "get": _op(
-                "A secret's metadata", _answers(200, _ref("Secret"), _AUTHED), parameters=slug
+                "A secret's metadata", _answers(200, ref("Secret"), _AUTHED), parameters=slug
             ),
             "delete": _op(
                 "Wipe and expire a secret",
@@ -480,31 +207,31 @@ def _paths() -> dict[str, Schema]:
                 "security": _NONE,
                 **EXT,
                 "parameters": [*slug, _IDEMPOTENCY],
-                "requestBody": _body(_ref("Reveal"), _SMALL),
+                "requestBody": _body(ref("Reveal"), _SMALL),
                 "responses": _answers(
-                    200, _ref("RevealedSecret"), (400, 401, 403, 404, 409, 413, 415, 422, 429)
+                    200, ref("RevealedSecret"), (400, 401, 403, 404, 409, 413, 415, 422, 429)
                 ),
             }
         },
         "/api/v1/requests": {
             "get": _op(
                 "List the company's secret requests",
-                _answers(200, _ref("SecretRequest"), (401, 422), listed=True),
+                _answers(200, ref("SecretRequest"), (401, 422), listed=True),
                 parameters=_LIST_PARAMS,
             ),
             "post": _op(
                 "Ask someone for a secret",
-                _answers(201, _ref("SecretRequest"), (400, 401, 403, 413, 415, 422)),
-                requestBody=_body(_ref("CreateRequest"), _SMALL),
+                _answers(201, ref("SecretRequest"), (400, 401, 403, 413, 415, 422)),
+                requestBody=_body(ref("CreateRequest"), _SMALL),
             ),
         },
         "/api/v1/requests-stats": {
-            "get": _op("Request statistics", _answers(200, _ref("RequestStats"), (401,)))
+            "get": _op("Request statistics", _answers(200, ref("RequestStats"), (401,)))
         },
         "/api/v1/requests/{token}": {
             "get": _op(
                 "A secret request",
-                _answers(200, _ref("SecretRequest"), _AUTHED),
+                _answers(200, ref("SecretRequest"), _AUTHED),
                 parameters=token,
             ),
             "delete": _op(
@@ -538,7 +265,7 @@ def _paths() -> dict[str, Schema]:
                     "required": True,
                     "content": {
                         _JSON: {
-                            "schema": _obj(
+                            "schema": obj(
                                 {
                                     "advance_seconds": {
                                         "type": "number",
@@ -567,7 +294,7 @@ def _paths() -> dict[str, Schema]:
                 "summary": "Add a fault rule (see the emulator page for the grammar)",
                 "requestBody": {
                     "required": True,
-                    "content": {_JSON: {"schema": _obj({"rule": {"type": "string"}}, ("rule",))}},
+                    "content": {_JSON: {"schema": obj({"rule": {"type": "string"}}, ("rule",))}},
                 },
                 "responses": _answers(201, {"type": "object"}, (400, 403, 413)),
             },
@@ -585,7 +312,7 @@ def _paths() -> dict[str, Schema]:
                     "required": True,
                     "content": {
                         _JSON: {
-                            "schema": _obj(
+                            "schema": obj(
                                 {"shape": {"type": "string", "enum": list(LIST_SHAPES)}},
                                 ("shape",),
                             )
@@ -638,7 +365,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": _paths(),
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
