@@ -282,9 +282,7 @@ class EmulatorState:
         self.quota = quota
         self.country_header = country_header
         if not 0 < max_body_mib <= MAX_BODY_MIB_LIMIT:
-            raise ValueError(
-                f"the body cap must be more than 0 and at most {MAX_BODY_MIB_LIMIT} MiB"
-            )
+            raise ValueError(f"the body cap must be above 0 and at most {MAX_BODY_MIB_LIMIT:g} MiB")
         self.max_body = int(max_body_mib * 1024 * 1024)
         #: Where the links it answers point (``access_url``, ``request_url``); the
         #: runner sets it to the bound address when none is given. Never the Host header.
