@@ -12,6 +12,7 @@ import asyncio
 
 from aiohttp import web
 
+from sharokey.emulator import openapi
 from sharokey.emulator.middleware import middlewares
 from sharokey.emulator.routes import control, health, pages, requests, reveal, secrets
 from sharokey.emulator.state import STATE_KEY, EmulatorState
@@ -19,7 +20,7 @@ from sharokey.emulator.state import STATE_KEY, EmulatorState
 __all__ = ["create_app"]
 
 # In the order the router tries them.
-_RESOURCES = (health, secrets, reveal, requests, pages, control)
+_RESOURCES = (health, openapi, secrets, reveal, requests, pages, control)
 
 
 def create_app(state: EmulatorState) -> web.Application:

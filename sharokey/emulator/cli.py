@@ -15,6 +15,7 @@ import signal
 import sys
 from typing import Optional
 
+from sharokey.emulator._memory import return_large_blocks
 from sharokey.emulator.faults import FAULT_GRAMMAR, parse_fault
 from sharokey.emulator.state import DEFAULT_MAX_BODY_MIB, LIST_SHAPES
 
@@ -89,6 +90,13 @@ def build_parser(parser: Optional[argparse.ArgumentParser] = None) -> argparse.A
         help=f"largest body (default {DEFAULT_MAX_BODY_MIB:g})",
     )
     parser.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="where the links it answers point, e.g. behind a proxy "
+        "(default: the bound http://HOST:PORT; never the request's Host header)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=("debug", "info", "warning", "error"),
@@ -111,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print("error: --port must be between 0 and 65535", file=sys.stderr)
         return 2
+    return_large_blocks()  # memory stays bounded through large reveals (see _memory)
     logging.basicConfig(
         level=getattr(logging, str(args.log_level).upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -122,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"error: cannot serve on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1
+    except ValueError as error:  # an option the state refuses (body cap, public URL, token)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -139,6 +151,7 @@ async def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         max_body_mib=args.max_body_mib,
+        public_url=args.public_url,
     ) as handle:
         print(f"Sharokey emulator listening on {handle.api_url}")
         print(f"  viewer pages:  {handle.base_url}/s/SLUG")

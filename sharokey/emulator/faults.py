@@ -50,14 +50,18 @@ examples:
 """
 
 FAULT_STATUSES = (500, 502, 503, 504, 429)
+#: The numeric bounds of a rule: a refused rule changes nothing (docs/protocol.md#emulator-safety).
+MAX_DELAY = 600.0
+MAX_COUNT = 1_000_000
+MAX_RETRY_AFTER = 86_400
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-_NUMBER = r"\d+(?:\.\d+)?"
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _EFFECT_RE = re.compile(
-    rf"^(?P<effect>\d{{3}}|drop-after|drop|truncate|delay=(?P<delay>{_NUMBER})"
+    rf"^(?P<effect>[0-9]{{3}}|drop-after|drop|truncate|delay=(?P<delay>{_NUMBER})"
     rf"|delay-after=(?P<after>{_NUMBER}))"
-    r"(?:x(?P<count>\d+))?$"
+    r"(?:x(?P<count>[0-9]+))?$"
 )
-_COUNT_RE = re.compile(r"^x(?P<count>\d+)$")
+_COUNT_RE = re.compile(r"^x(?P<count>[0-9]+)$")
 _SHAPE = "expected 'METHOD PATH EFFECT[xN] [xN] [key=value ...]', e.g. 'GET * 500x1'"
 
 
@@ -138,7 +142,7 @@ def parse_fault(rule: str) -> FaultRule:
         if not sep:
             raise ValueError(f"fault rule {rule!r}: unexpected {token!r}; {_SHAPE}")
         if key == "retry-after":
-            if not value.isdigit():
+            if re.fullmatch(r"[0-9]{1,6}", value) is None:
                 raise ValueError(f"fault rule {rule!r}: retry-after must be whole seconds")
             if effect != "status":
                 raise ValueError(f"fault rule {rule!r}: retry-after only goes with a status")
@@ -153,6 +157,10 @@ def parse_fault(rule: str) -> FaultRule:
             )
     if status == 429 and retry_after is None:
         retry_after = 1
+    if max(delay, delay_after) > MAX_DELAY:
+        raise ValueError(f"fault rule {rule!r}: a delay is at most {MAX_DELAY:g} seconds")
+    if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+        raise ValueError(f"fault rule {rule!r}: retry-after is at most {MAX_RETRY_AFTER} seconds")
     return FaultRule(
         method=method,
         path=path,
@@ -169,9 +177,11 @@ def parse_fault(rule: str) -> FaultRule:
 def _count(rule: str, digits: Optional[str], previous: Optional[int]) -> Optional[int]:
     if digits is None:
         return previous
-    value = int(digits)
+    value = int(digits) if len(digits) <= 7 else MAX_COUNT + 1
     if value < 1:
         raise ValueError(f"fault rule {rule!r}: the count must be at least 1")
+    if value > MAX_COUNT:
+        raise ValueError(f"fault rule {rule!r}: the count must be at most {MAX_COUNT}")
     return value
 
 

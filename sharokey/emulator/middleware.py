@@ -19,7 +19,8 @@ from aiohttp.typedefs import Handler, Middleware
 
 from sharokey._mask import mask_request_tokens
 from sharokey.emulator.faults import FaultRule
-from sharokey.emulator.responses import ApiError
+from sharokey.emulator.responses import ApiError, too_large
+from sharokey.emulator.routes._common import body_limit, receive
 from sharokey.emulator.state import EmulatorState
 
 __all__ = ["middlewares"]
@@ -46,6 +47,7 @@ def middlewares(state: EmulatorState) -> list[Middleware]:
             status = response.status
             return response
         finally:
+            state.bodies.pop(id(request), None)
             if id(request) in dropped:
                 dropped.discard(id(request))
                 status = 0
@@ -94,6 +96,13 @@ def middlewares(state: EmulatorState) -> list[Middleware]:
 
     @web.middleware
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await _answer(request, handler)
+        if request.body_exists and not request.content.at_eof():
+            # Refused unread (no token, too large): close rather than drain the upload.
+            response.force_close()
+        return response
+
+    async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except ApiError as error:
@@ -174,13 +183,14 @@ async def _receive_body(request: web.Request, state: EmulatorState) -> Optional[
     during the delay would leave the handler a body that fails to read. A body
     too large to accept is refused here (``None`` means: go on).
     """
+    limit = body_limit(state, request.method, request.path)
     length = request.content_length
-    if not request.body_exists or (length is not None and length > state.max_body):
+    if not request.body_exists or (length is not None and length > limit):
         return None  # nothing to read, or the handler refuses it unread
     try:
-        await request.read()
-    except web.HTTPException as error:
-        return _http_error(error, state)
+        await receive(request, limit)
+    except ApiError as error:
+        return error.response()
     except ConnectionResetError:  # the client left before its body was in
         return _unanswered()
     return None
@@ -194,16 +204,6 @@ def _unanswered() -> web.Response:
     return web.Response(status=204)
 
 
-def _too_large(limit: int) -> ApiError:
-    """The body cap (docs/protocol.md#emulator-safety), in MiB as the option gives it."""
-    mib = limit / (1024 * 1024)
-    return ApiError(
-        413,
-        "PAYLOAD_TOO_LARGE",
-        f"The request body is larger than {mib:g} MiB",
-    )
-
-
 def _http_error(error: web.HTTPException, state: EmulatorState) -> web.Response:
     """aiohttp's own refusals (404, 405, 413, ...) in the service's envelope."""
     status = error.status
@@ -215,8 +215,8 @@ def _http_error(error: web.HTTPException, state: EmulatorState) -> web.Response:
             405, "METHOD_NOT_ALLOWED", "This method is not allowed here", headers={"Allow": allow}
         ).response()
     if status == 413:
-        too_large = _too_large(state.max_body).response()
-        too_large.force_close()  # do not wait for the rest of an oversized upload
-        return too_large
+        refused = too_large(state.max_body).response()
+        refused.force_close()  # do not wait for the rest of an oversized upload
+        return refused
     code = "SERVER_ERROR" if status >= 500 else "BAD_REQUEST"
     return ApiError(status, code, error.reason or "The request failed").response()

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from sharokey.emulator.validation import Details
 
-__all__ = ["ApiError", "json_response", "ok", "stamp", "validation_error"]
+__all__ = ["ApiError", "json_response", "ok", "stamp", "too_large", "validation_error"]
 
 
 class ApiError(Exception):
@@ -64,6 +64,12 @@ def ok(data: Any, message: Optional[str] = None, status: int = 200) -> web.Respo
         payload["message"] = message
     payload["data"] = data
     return json_response(payload, status)
+
+
+def too_large(limit: int) -> ApiError:
+    """The body cap (docs/protocol.md#emulator-safety): 413, the cap in KiB or MiB."""
+    shown = f"{limit / (1024 * 1024):g} MiB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KiB"
+    return ApiError(413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {shown}")
 
 
 def validation_error(details: Details) -> ApiError:

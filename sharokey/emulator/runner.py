@@ -68,6 +68,28 @@ class EmulatorHandle:
         return (self._state.tokens or self._state.readonly_tokens)[0]
 
     @property
+    def other_token(self) -> str:
+        """The second read-write token: another company, for isolation tests.
+
+        ``LookupError`` when the emulator was started with fewer than two tokens.
+        """
+        if len(self._state.tokens) < 2:
+            raise LookupError("this emulator has one read-write token; start it with two")
+        return self._state.tokens[1]
+
+    @property
+    def public_url(self) -> str:
+        """Where the links it answers point (``access_url``); the bound address by default."""
+        return self._state.public_url
+
+    def reset(self) -> None:
+        """Forget everything a test did: secrets, requests, faults, codes, log, clock jumps.
+
+        Tokens and options stay; the server keeps running on the same port.
+        """
+        self._state.reset()
+
+    @property
     def db(self) -> str:
         """The SQLite database path (``:memory:`` for in-memory)."""
         return self._state.db
@@ -102,6 +124,27 @@ class EmulatorHandle:
 
     def add_fault(self, rule: str) -> None:
         """Add a fault rule (see ``sharokey.emulator.faults``); ``ValueError`` if malformed."""
+        self._state.faults.add(parse_fault(rule))
+
+    def fail_next(
+        self,
+        status: int = 503,
+        times: int = 1,
+        *,
+        method: str = "*",
+        path: str = "/api/v1/*",
+        retry_after: Optional[int] = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` (500, 502, 503, 504, 429).
+
+        A typed front to ``add_fault``: ``fail_next(503, times=2)`` is the rule
+        ``"* /api/v1/* 503x2"``. ``ValueError`` for a status or count it refuses.
+        """
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise ValueError("times must be a whole number, at least 1")
+        rule = f"{method} {path} {int(status)}x{times}"
+        if retry_after is not None:
+            rule += f" retry-after={int(retry_after)}"
         self._state.faults.add(parse_fault(rule))
 
     def clear_faults(self) -> None:
@@ -175,6 +218,7 @@ async def start_emulator(
     port: int = 0,
     clock: ClockOption = None,
     max_body_mib: float = DEFAULT_MAX_BODY_MIB,
+    public_url: Optional[str] = None,
 ) -> AsyncIterator[EmulatorHandle]:
     """Serve the emulator on the running loop for the duration of the block."""
     state = EmulatorState(
@@ -187,6 +231,7 @@ async def start_emulator(
         country_header=country_header,
         clock=_make_clock(clock),
         max_body_mib=max_body_mib,
+        public_url=public_url,
     )
     app = create_app(state)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -195,7 +240,10 @@ async def start_emulator(
         site = web.TCPSite(runner, host, port)
         await site.start()
         bound = runner.addresses[0]
-        yield EmulatorHandle(state, _base_url(host, int(bound[1])))
+        base_url = _base_url(host, int(bound[1]))
+        if not state.public_url:
+            state.public_url = base_url  # links follow the bind address, not the Host header
+        yield EmulatorHandle(state, base_url)
     finally:
         await runner.cleanup()
         if not app.frozen:  # setup never ran, so on_cleanup will not close the state
@@ -263,6 +311,7 @@ def run_emulator(
     port: int = 0,
     clock: ClockOption = None,
     max_body_mib: float = DEFAULT_MAX_BODY_MIB,
+    public_url: Optional[str] = None,
 ) -> Iterator[EmulatorHandle]:
     """Run the emulator in a background thread for the duration of the ``with`` block."""
     for rule in faults:  # fail in the caller's thread, with the parser's message
@@ -280,6 +329,7 @@ def run_emulator(
             "port": port,
             "clock": clock,
             "max_body_mib": max_body_mib,
+            "public_url": public_url,
         }
     )
     thread.start()

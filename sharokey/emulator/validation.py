@@ -376,6 +376,7 @@ def _geolocation(check: _Checker) -> Optional[str]:
 def _attachments(check: _Checker) -> tuple[AttachmentInput, ...]:
     raw = check.body.get("attachments")
     if raw is None or raw == []:
+        _total_size(check, 0)
         return ()
     if not isinstance(raw, list):
         check.fail("attachments", "The attachments must be a list")
@@ -397,11 +398,16 @@ def _attachments(check: _Checker) -> tuple[AttachmentInput, ...]:
         derived = (_b64_length(data) or TAG_BYTES) - TAG_BYTES if data is not None else 0
         size = derived
         if sub.present("size"):
+            # What is stored and shown is the data's own length: a declared size
+            # that disagrees (10**15, 2**70) is refused, never stored.
             given = _as_int(item["size"])
             if given is None or given < 0:
                 sub.fail("size", "The size must be a non-negative integer")
-            else:
-                size = given
+            elif data is not None and given != derived:
+                sub.fail(
+                    "size",
+                    f"The size must be the plaintext length of the data ({derived} bytes)",
+                )
         for name_key, messages in sub.details.items():
             check.details.setdefault(f"{prefix}.{name_key}", []).extend(messages)
         total += derived
@@ -412,7 +418,20 @@ def _attachments(check: _Checker) -> tuple[AttachmentInput, ...]:
             "attachments",
             f"The attachments may not exceed {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MiB in total",
         )
+    if not check.details:
+        _total_size(check, total)
     return tuple(files)
+
+
+def _total_size(check: _Checker, total: int) -> None:
+    """``attachments_total_size``, when given, must be the sum of the plaintext sizes."""
+    if check.present("attachments_total_size") and (
+        _as_int(check.body["attachments_total_size"]) != total
+    ):
+        check.fail(
+            "attachments_total_size",
+            f"The attachments total size must be the sum of their sizes ({total} bytes)",
+        )
 
 
 def validate_request(body: Any) -> Union[RequestInput, Details]:

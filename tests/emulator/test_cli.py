@@ -196,3 +196,26 @@ def test_build_parser_mounts_on_a_subcommand_and_documents_faults() -> None:
     ):
         assert example in text
     assert "delay-after=S" in text
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--public-url", "ftp://example.test"], "the public URL must be http(s)"),
+        (["--max-body-mib", "0"], "the body cap must be above 0"),
+    ],
+)
+def test_cli_refuses_a_bad_public_url_or_body_cap_with_exit_2(
+    option: list[str], message: str
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        [sys.executable, "-m", "sharokey.emulator", "--port", "0", "--db", ":memory:", *option],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"error: {message}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -358,7 +358,7 @@ def test_control_state_clock_outbox_faults_and_list_shape(emu: EmulatorHandle) -
     assert moved.json()["data"]["offset_seconds"] == 25 * 3600
     assert get(emu, f"/secrets/{slug}").json()["data"]["status"] == "expired"
     refused = requests.post(control + "/clock", json={"advance_seconds": -5}, timeout=30)
-    assert refused.status_code == 422
+    assert refused.status_code == 400
 
     assert requests.get(control + "/outbox", timeout=30).json()["data"] == []
 
@@ -368,7 +368,7 @@ def test_control_state_clock_outbox_faults_and_list_shape(emu: EmulatorHandle) -
     assert added.status_code == 201
     assert get(emu, "/secrets").status_code == 500
     bad = requests.post(control + "/faults", json={"rule": "GET * 299"}, timeout=30)
-    assert bad.status_code == 422
+    assert bad.status_code == 400
     assert "not a fault" in bad.json()["error"]["details"]["rule"][0]
     requests.post(control + "/faults", json={"rule": "* * 500"}, timeout=30)
     assert len(requests.get(control + "/state", timeout=30).json()["data"]["faults"]) == 1
@@ -379,12 +379,12 @@ def test_control_state_clock_outbox_faults_and_list_shape(emu: EmulatorHandle) -
     assert shaped.json()["data"] == {"list_shape": "items"}
     assert "items" in get(emu, "/secrets").json()["data"]
     wrong = requests.post(control + "/list-shape", json={"shape": "xml"}, timeout=30)
-    assert wrong.status_code == 422
+    assert wrong.status_code == 400
 
 
-def test_a_fault_rule_that_is_not_a_string_is_422(emu: EmulatorHandle) -> None:
+def test_a_fault_rule_that_is_not_a_string_is_400(emu: EmulatorHandle) -> None:
     response = requests.post(emu.base_url + "/_emulator/faults", json={"rule": 500}, timeout=30)
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "must be a string" in error_of(response)["details"]["rule"][0]
     assert emu.faults == []
 

@@ -10,21 +10,26 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import re
 from datetime import datetime, timedelta
 from typing import Any, Callable, Optional, Union
 
 from aiohttp import web
 
-from sharokey.emulator.responses import ApiError, json_response, ok, validation_error
+from sharokey.emulator.responses import ApiError, json_response, ok, too_large, validation_error
 from sharokey.emulator.state import STATE_KEY, Company, EmulatorState
 from sharokey.emulator.validation import Details
 from sharokey.limits import MAX_IDEMPOTENCY_KEY
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "MAX_DEPTH",
     "MAX_PAGE_SIZE",
+    "MAX_QUERY_NUMBER",
     "NOT_FOUND_MESSAGE",
+    "SMALL_BODY",
     "auth",
+    "body_limit",
     "client_ip",
     "delete_owned",
     "idempotency_key",
@@ -33,6 +38,7 @@ __all__ = [
     "origin",
     "period_starts",
     "read_body",
+    "receive",
     "state_of",
 ]
 
@@ -40,8 +46,18 @@ __all__ = [
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 NOT_FOUND_MESSAGE = "Secret not found or expired"
+#: The body cap of every endpoint but create (docs/protocol.md#emulator-safety).
+SMALL_BODY = 64 * 1024
+#: How deep a JSON body may nest, and how many arrays and objects it may hold.
+MAX_DEPTH = 64
+MAX_CONTAINERS = 10_000
 # Bodies larger than this are parsed in a worker thread, not on the event loop.
 _PARSE_IN_THREAD = 256 * 1024
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
+#: The largest ``limit`` or ``page`` read (nine ASCII digits); more is a 422.
+MAX_QUERY_NUMBER = 999_999_999
 
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 #: ``(status, creator, search, limit, page)`` of a list request.
@@ -80,20 +96,33 @@ def auth(request: web.Request, *, write: bool = False) -> Company:
 
 
 async def read_body(request: web.Request) -> tuple[Any, bytes]:
-    """The JSON body (``None`` if empty) and its raw bytes; 400 if it is not JSON."""
+    """The JSON body (``None`` if empty) and its raw bytes (docs/protocol.md#emulator-safety).
+
+    At most ``body_limit`` bytes (the state's cap on create, 64 KiB elsewhere): a
+    larger one is 413, refused by its ``Content-Length`` before a byte is read, or
+    as soon as a chunked one passes the cap. A body that is not
+    ``application/json`` is 415, nesting deeper than ``MAX_DEPTH`` 400, and text
+    that is not JSON 400.
+    """
     state = state_of(request)
-    length = request.content_length
-    if length is not None and length > state.max_body:
-        raise web.HTTPRequestEntityTooLarge(max_size=state.max_body, actual_size=length)
-    raw = await request.read()
+    raw = await receive(request, body_limit(state, request.method, request.path))
     if not raw or raw.isspace():
         return None, raw
+    if request.content_type != "application/json":
+        raise ApiError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "The request body must be JSON, sent as Content-Type: application/json",
+        )
+    shape = json_shape_error(raw)
+    if shape is not None:
+        raise ApiError(400, "INVALID_JSON", shape, {"body": [shape]})
     try:
         if len(raw) > _PARSE_IN_THREAD:
             body = await state.db_call(json.loads, raw)
         else:
             body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(
             400,
             "INVALID_JSON",
@@ -103,9 +132,68 @@ async def read_body(request: web.Request) -> tuple[Any, bytes]:
     return body, raw
 
 
+def body_limit(state: EmulatorState, method: str, path: str) -> int:
+    """The most a request's body may carry: the state's cap on create, 64 KiB elsewhere."""
+    if method == "POST" and path.rstrip("/") == "/api/v1/secrets":
+        return state.max_body
+    return min(SMALL_BODY, state.max_body)
+
+
+async def receive(request: web.Request, limit: int) -> bytes:
+    """Read the body once, at most ``limit`` bytes (413 beyond); later calls get the same bytes.
+
+    The bytes wait in ``state.bodies`` until the access log middleware drops them.
+    """
+    bodies = state_of(request).bodies
+    kept = bodies.get(id(request))
+    if kept is not None:
+        return kept
+    length = request.content_length
+    if length is not None and length > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    if request.body_exists:
+        while True:
+            chunk = await request.content.readany()
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    bodies[id(request)] = raw
+    return raw
+
+
+def json_shape_error(raw: bytes) -> Optional[str]:
+    """Why a JSON text is too deep or has too many arrays and objects; ``None`` if neither.
+
+    Counted before parsing, so a body of a million empty lists is refused without
+    building them. Brackets inside strings are taken out first (C-speed regex).
+    """
+    opened = raw.count(b"[") + raw.count(b"{")
+    if opened <= MAX_DEPTH:
+        return None
+    structure = _BRACKETS.findall(_STRINGS.sub(b'""', raw))
+    if sum(1 for b in structure if b in (b"[", b"{")) > MAX_CONTAINERS:
+        return f"The request body may hold at most {MAX_CONTAINERS} arrays and objects"
+    depth = 0
+    for bracket in structure:
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_DEPTH:
+            return f"The request body may nest at most {MAX_DEPTH} levels deep"
+    return None
+
+
 def origin(request: web.Request) -> str:
-    """``scheme://host`` as the client reached the emulator, for the links it answers."""
-    return f"{request.scheme}://{request.host}"
+    """Where the links the emulator answers point: its configured public URL.
+
+    Never the request's ``Host`` header, which any client (or a rebound DNS
+    name) sets at will (docs/protocol.md#emulator-safety).
+    """
+    return state_of(request).public_url
 
 
 def idempotency_key(request: web.Request) -> Optional[str]:
@@ -125,10 +213,11 @@ def idempotency_key(request: web.Request) -> Optional[str]:
 
 
 def _query_int(value: Optional[str], default: int) -> Optional[int]:
+    """ASCII digits only: ``str.isdigit`` (and ``int``) also take ``²`` or ``٣``."""
     if value is None or value == "":
         return default
-    value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    value = value.strip(" ")
+    return int(value) if _ASCII_NUMBER.fullmatch(value) else None
 
 
 def list_params(request: web.Request) -> ListQuery:

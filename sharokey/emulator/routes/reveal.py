@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
 import math
 import secrets
 from typing import Any, Optional
@@ -39,7 +40,11 @@ LOCKOUT_SECONDS = 300.0
 #: Seconds a one-time code stays good.
 OTP_TTL = 600.0
 INVALID_KEY_MESSAGE = "The link's key does not match: check that the whole link was copied"
+#: At most this many codes are sent per secret within the window (seconds).
+OTP_SEND_LIMIT = 5
+OTP_SEND_WINDOW = 600.0
 CAPTCHA_ANSWER = "PASS"
+REVEALED = "Secret revealed successfully"
 CAPTCHA_QUESTION = f"Type {CAPTCHA_ANSWER} to prove you are here (emulator captcha)"
 
 
@@ -98,11 +103,35 @@ async def reveal(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     if key is None:
         return await _reveal(request, slug, checked)
-    return await state_of(request).idempotency.run(
+    state = state_of(request)
+
+    async def replayable(secret: str) -> bool:
+        return await state.db_call(state.store.revealable, secret, state.clock.timestamp())
+
+    async def expand(secret: str, kept: bytes) -> Optional[bytes]:
+        payload = await state.db_call(state.store.peek_payload, secret, state.clock.timestamp())
+        if payload is None:
+            return None
+        payload["remaining_views"] = json.loads(kept)["remaining_views"]
+        body = ok(payload, REVEALED).body
+        assert isinstance(body, bytes)
+        return body
+
+    return await state.idempotency.run(
         ("reveal", slug, key),
         hashlib.sha256(raw).hexdigest(),
         lambda: _reveal(request, slug, checked),
+        secret_of=lambda _: slug,
+        replayable=replayable,
+        shrink=_remaining_views,
+        expand=expand,
     )
+
+
+def _remaining_views(body: bytes) -> bytes:
+    """All a kept reveal needs: the ciphertext is read again from the store on replay."""
+    remaining = json.loads(body)["data"]["remaining_views"]
+    return json.dumps({"remaining_views": remaining}).encode()
 
 
 async def _reveal(request: web.Request, slug: str, answers: RevealInput) -> web.Response:
@@ -157,7 +186,9 @@ async def _reveal(request: web.Request, slug: str, answers: RevealInput) -> web.
     payload = await state.db_call(state.store.consume_view, slug, state.clock.timestamp())
     if payload is None:  # another reveal took the last view meanwhile
         raise ApiError(404, "NOT_FOUND", NOT_FOUND_MESSAGE)
-    return ok(payload, "Secret revealed successfully")
+    if payload["remaining_views"] <= 0:
+        state.idempotency.forget_secret(slug, create=False)  # used up: no reveal replays
+    return ok(payload, REVEALED)
 
 
 async def _check_otp(
@@ -167,6 +198,19 @@ async def _check_otp(
     channel = str(info["otp_type"])
     destination = str(info["otp_receiver"])
     if answers.otp is None:
+        wait = await state.db_call(
+            state.store.allow_otp_send, slug, now, window=OTP_SEND_WINDOW, limit=OTP_SEND_LIMIT
+        )
+        if wait:
+            seconds = max(1, math.ceil(wait))
+            raise ApiError(
+                429,
+                "RATE_LIMITED",
+                "Too many one-time codes were sent for this secret; "
+                f"try again in {seconds} seconds",
+                {"retry_after": seconds},
+                {"Retry-After": str(seconds)},
+            )
         code = f"{secrets.randbelow(1_000_000):06d}"
         await state.db_call(state.store.store_otp, slug, code, now + OTP_TTL)
         state.send_otp(

@@ -9,7 +9,8 @@ Every route needs a bearer token and sees only its company's secrets
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import json
+from typing import Any, Optional
 
 from aiohttp import web
 
@@ -96,7 +97,15 @@ async def create_secret(request: web.Request) -> web.Response:
         ("create", company.id, key),
         hashlib.sha256(raw).hexdigest(),
         lambda: _create_secret(request, company, body),
+        secret_of=_created_slug,  # its kept answer goes when the secret is deleted
     )
+
+
+def _created_slug(answer: web.Response) -> Optional[str]:
+    if not isinstance(answer.body, bytes):
+        return None
+    slug = json.loads(answer.body).get("data", {}).get("slug")
+    return slug if isinstance(slug, str) else None
 
 
 async def _create_secret(request: web.Request, company: Company, body: Any) -> web.Response:
@@ -142,13 +151,13 @@ async def get_secret(request: web.Request) -> web.Response:
 
 
 async def delete_secret(request: web.Request) -> web.Response:
-    return await delete_owned(
-        request,
-        state_of(request).store.delete_secret,
-        "slug",
-        NOT_FOUND_MESSAGE,
-        "Secret deleted successfully",
+    state = state_of(request)
+    answer = await delete_owned(
+        request, state.store.delete_secret, "slug", NOT_FOUND_MESSAGE, "Secret deleted successfully"
     )
+    # A deleted secret is never replayed from the cache (docs/protocol.md#emulator-safety).
+    state.idempotency.forget_secret(request.match_info["slug"])
+    return answer
 
 
 async def secret_stats(request: web.Request) -> web.Response:

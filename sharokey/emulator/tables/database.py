@@ -87,7 +87,13 @@ CREATE TABLE IF NOT EXISTS otp_codes (
     code_hash TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS otp_sends (
+    slug TEXT NOT NULL,
+    sent_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS otp_sends_slug ON otp_sends (slug, sent_at);
 """
+_TABLES = ("attachments", "secrets", "requests", "attempts", "otp_codes", "otp_sends")
 
 #: A secret that can still be revealed: not deleted, not expired, views left.
 ACTIVE = "(deleted_at IS NULL AND expiration > :now AND current_views < maximum_views)"
@@ -114,6 +120,12 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def wipe(self) -> None:
+        """Delete every row of every table (the schema stays)."""
+        with self._transaction() as conn:
+            for table in _TABLES:
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608  # a constant name
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -73,25 +73,42 @@ class RevealRows(Database):
             )
             if cursor.rowcount != 1:
                 return None
-            row = conn.execute(
-                "SELECT id, content, iv, salt, key_a, description, message, maximum_views, "
-                "current_views FROM secrets WHERE slug = ?",
-                (slug,),
-            ).fetchone()
-            attachments = []
-            for name, data, size, file_iv in conn.execute(
-                "SELECT name, data, size, iv FROM attachments WHERE secret_id = ? "
-                "ORDER BY position",
-                (row["id"],),
-            ):
-                entry: dict[str, Any] = {"name": name, "data": data, "size": size}
-                if file_iv is not None:
-                    entry["iv"] = file_iv
-                attachments.append(entry)
-            remaining = int(row["maximum_views"]) - int(row["current_views"])
-            if remaining <= 0:
+            payload = self._payload(conn, slug)
+            if payload["remaining_views"] <= 0:
                 self._clear_content(conn, slug)
             conn.execute("DELETE FROM attempts WHERE slug = ?", (slug,))
+        return payload
+
+    def peek_payload(self, slug: str, now: float) -> Optional[dict[str, Any]]:
+        """What a reveal answered, read again without counting a view; ``None`` if gone.
+
+        The idempotency cache replays a reveal from here rather than keeping
+        megabytes of ciphertext per key (docs/protocol.md#emulator-safety).
+        """
+        with self._transaction() as conn:
+            live = conn.execute(
+                f"SELECT 1 FROM secrets WHERE slug = :slug AND {ACTIVE} "  # noqa: S608
+                "AND content IS NOT NULL",
+                {"slug": slug, "now": now},
+            ).fetchone()
+            return self._payload(conn, slug) if live is not None else None
+
+    @staticmethod
+    def _payload(conn: sqlite3.Connection, slug: str) -> dict[str, Any]:
+        row = conn.execute(
+            "SELECT id, content, iv, salt, key_a, description, message, maximum_views, "
+            "current_views FROM secrets WHERE slug = ?",
+            (slug,),
+        ).fetchone()
+        attachments = []
+        for name, data, size, file_iv in conn.execute(
+            "SELECT name, data, size, iv FROM attachments WHERE secret_id = ? ORDER BY position",
+            (row["id"],),
+        ):
+            entry: dict[str, Any] = {"name": name, "data": data, "size": size}
+            if file_iv is not None:
+                entry["iv"] = file_iv
+            attachments.append(entry)
         return {
             "content": row["content"],
             "iv": row["iv"],
@@ -100,7 +117,7 @@ class RevealRows(Database):
             "attachments": attachments,
             "description": row["description"],
             "message": row["message"],
-            "remaining_views": remaining,
+            "remaining_views": int(row["maximum_views"]) - int(row["current_views"]),
         }
 
     @staticmethod
@@ -115,6 +132,37 @@ class RevealRows(Database):
             (slug,),
         )
         conn.execute("DELETE FROM otp_codes WHERE slug = ?", (slug,))
+
+    def revealable(self, slug: str, now: float) -> bool:
+        """Whether a reveal could still succeed: not deleted, not expired, views left."""
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT 1 FROM secrets WHERE slug = :slug AND {ACTIVE} "  # noqa: S608
+                "AND content IS NOT NULL",
+                {"slug": slug, "now": now},
+            ).fetchone()
+        return row is not None
+
+    def allow_otp_send(self, slug: str, now: float, *, window: float, limit: int) -> float:
+        """Record a code sent now, or, past ``limit`` sends in ``window``, refuse it.
+
+        Returns 0 when the send is allowed (and counted), else the seconds until the
+        oldest send in the window leaves it.
+        """
+        with self._transaction() as conn:
+            conn.execute(
+                "DELETE FROM otp_sends WHERE slug = ? AND sent_at <= ?", (slug, now - window)
+            )
+            sent = [
+                float(at)
+                for (at,) in conn.execute(
+                    "SELECT sent_at FROM otp_sends WHERE slug = ? ORDER BY sent_at", (slug,)
+                )
+            ]
+            if len(sent) >= limit:
+                return max(sent[0] + window - now, 1.0)
+            conn.execute("INSERT INTO otp_sends (slug, sent_at) VALUES (?, ?)", (slug, now))
+        return 0.0
 
     def locked_until(self, slug: str, now: float) -> Optional[float]:
         """When the lockout on this secret ends, if it is locked now."""
