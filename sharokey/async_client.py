@@ -104,13 +104,19 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
                     continue
                 kwargs = retry_kwargs(self._policy, effect.request, is_async=True)
                 started, number = time.monotonic(), 0
+                late: Optional[RequestTimeoutError] = None
                 try:
                     async for attempt in tenacity.AsyncRetrying(**kwargs):
                         with attempt:
                             number = attempt.retry_state.attempt_number
                             value = await self._attempt(effect, number)
                 except RequestTimeoutError as exc:
-                    raise timed_out(exc, number, time.monotonic() - started) from None
+                    late = timed_out(exc, number, time.monotonic() - started)
+                if late is not None:
+                    try:
+                        raise late  # outside the handler: no __context__
+                    finally:
+                        late.__context__ = None  # before 3.11 a coroutine still chains it
         finally:
             operation.close()
 

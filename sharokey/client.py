@@ -70,13 +70,16 @@ class Sharokey(ClientShell[Transport]):
                     value = effect.fn(*effect.args)
                     continue
                 started, number = time.monotonic(), 0
+                late: Optional[RequestTimeoutError] = None
                 try:
                     for attempt in tenacity.Retrying(**retry_kwargs(self._policy, effect.request)):
                         with attempt:
                             number = attempt.retry_state.attempt_number
                             value = self._attempt(effect, number)
                 except RequestTimeoutError as exc:
-                    raise timed_out(exc, number, time.monotonic() - started) from None
+                    late = timed_out(exc, number, time.monotonic() - started)
+                if late is not None:
+                    raise late  # outside the handler: no __context__
         finally:
             operation.close()
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 
+from sharokey._cli.output import clean
 from sharokey.errors import (
+    API_URL_NOT_FOUND,
     AuthenticationError,
     ConfigurationError,
     DecryptionError,
@@ -38,6 +40,7 @@ __all__ = [
     "UsageError",
     "describe_error",
     "exit_code_for",
+    "is_wrong_api_url",
     "otp_destination",
 ]
 
@@ -152,4 +155,11 @@ def describe_error(exc: BaseException, command: str = "") -> str:
                 break
     hint = hint.replace("COMMAND", command) if command else hint.replace("COMMAND ", "")
     line = _sentence(message)
-    return f"error: {line} {hint}".rstrip() if hint else f"error: {line}"
+    # Messages, details and destinations may come from a server: nothing in them may
+    # drive the terminal (or whatever reads the pipe), so the whole line is cleaned.
+    return clean(f"error: {line} {hint}".rstrip() if hint else f"error: {line}")
+
+
+def is_wrong_api_url(exc: BaseException) -> bool:
+    """Whether ``exc`` says the API URL points at something that is not the API."""
+    return isinstance(exc, ConfigurationError) and exc.code == API_URL_NOT_FOUND
