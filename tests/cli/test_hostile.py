@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from client._hostile import ESCAPES
 
 from ._support import checks_of, subprocess_env
