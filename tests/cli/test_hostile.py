@@ -159,3 +159,14 @@ def test_the_emulator_without_its_api_path_is_a_wrong_url(
     assert f"the API URL looks wrong (in use: {root})" in output
     code, output = _on_a_pipe(["--api-url", root, "test"], env)
     assert ("FAIL", "configuration") in checks_of(output), output
+
+
+def test_timeout_bounds_each_attempt_in_all_and_the_line_counts_them(
+    hostile: Any, env: dict[str, str]
+) -> None:
+    # Headers a byte every 0.2 s for 24 s: only --timeout's total can stop each attempt.
+    url = hostile.url("trickle-headers")
+    code, output = _on_a_pipe(["--api-url", url, "--token", "tok", "--timeout", "1", "stats"], env)
+    assert code == 5, output
+    assert "limit 1 s in all per attempt" in output
+    assert "Gave up after 3 attempts," in output
