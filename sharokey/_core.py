@@ -26,7 +26,7 @@ import json
 import sys
 import uuid
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import quote, urlencode, urlsplit
 
 import attrs
@@ -36,7 +36,7 @@ from sharokey._body import build_create_body
 from sharokey._convert import as_mapping, structure
 from sharokey._decode import data_of, decode_envelope, decode_health, listing, open_revealed
 from sharokey._mask import mask
-from sharokey._messages import Offload, Operation, Request, Send
+from sharokey._messages import Offload, Operation, Request, Response, Send
 from sharokey._retry import repeatable
 from sharokey._version import __version__
 from sharokey.config import missing_token_error, resolve
@@ -148,6 +148,11 @@ class Core:
             "GET", path, label=label, query=query, headers=self._headers(auth=auth)
         )
 
+    def _answer(self, *, fixed: bool) -> Callable[[Response], dict[str, Any]]:
+        """How an answer reads: ``fixed`` for a path the API always has (``/secrets``),
+        where a 404 can only mean a wrong API URL; an item's path (a slug) may be gone."""
+        return functools.partial(decode_envelope, api_url=self.api_url, fixed_path=fixed)
+
     def _fallback_url(self, slug: str) -> str:
         parts = urlsplit(self.api_url)
         return f"{parts.scheme}://{parts.netloc}/s/{quote(slug, safe='')}"
@@ -165,7 +170,7 @@ class Core:
         args = _validate.list_args(
             status=status, limit=limit, page=page, creator=creator, search=search
         )
-        envelope = yield Send(self._get("/secrets", query=_query(args)), decode_envelope)
+        envelope = yield Send(self._get("/secrets", query=_query(args)), self._answer(fixed=True))
         items, pagination = listing(envelope, Secret, args.page, "secret list")
         return SecretList(data=items, pagination=pagination)
 
@@ -220,7 +225,7 @@ class Core:
             idempotent_post=self.retry_ambiguous_posts,
         )
         del built
-        envelope = yield Send(request, decode_envelope)
+        envelope = yield Send(request, self._answer(fixed=True))
         del request
         return self._created(data_of(envelope, "create answer"), key_b)
 
@@ -245,17 +250,17 @@ class Core:
 
     def get_details(self, slug: str) -> Operation[Secret]:
         segment = _validate.path_segment(slug, "slug")
-        envelope = yield Send(self._get(f"/secrets/{segment}"), decode_envelope)
+        envelope = yield Send(self._get(f"/secrets/{segment}"), self._answer(fixed=False))
         return structure(data_of(envelope, "secret details"), Secret, what="secret details")
 
     def delete(self, slug: str) -> Operation[None]:
         segment = _validate.path_segment(slug, "slug")
         request = self._request("DELETE", f"/secrets/{segment}", headers=self._headers(auth=True))
-        yield Send(request, decode_envelope, gone_is_done=True)
+        yield Send(request, self._answer(fixed=False), gone_is_done=True)
         return None
 
     def get_stats(self) -> Operation[SecretStats]:
-        envelope = yield Send(self._get("/secrets-stats"), decode_envelope)
+        envelope = yield Send(self._get("/secrets-stats"), self._answer(fixed=True))
         return structure(data_of(envelope, "statistics"), SecretStats, what="statistics")
 
     # ----------------------------------------------------------------- requests
@@ -291,7 +296,7 @@ class Core:
             headers=self._headers(auth=True, body=True),
             body=body,
         )
-        envelope = yield Send(request, decode_envelope)
+        envelope = yield Send(request, self._answer(fixed=True))
         return structure(data_of(envelope, "request"), SecretRequest, what="request")
 
     def list_requests(
@@ -305,14 +310,14 @@ class Core:
         args = _validate.list_args(
             status=status, limit=limit, page=page, creator=creator, search=search
         )
-        envelope = yield Send(self._get("/requests", query=_query(args)), decode_envelope)
+        envelope = yield Send(self._get("/requests", query=_query(args)), self._answer(fixed=True))
         items, pagination = listing(envelope, SecretRequest, args.page, "request list")
         return RequestList(data=items, pagination=pagination)
 
     def get_request(self, token: str) -> Operation[SecretRequest]:
         segment = _validate.path_segment(token, "token")
         request = self._get(f"/requests/{segment}", label=f"/requests/{mask(token)}")
-        envelope = yield Send(request, decode_envelope)
+        envelope = yield Send(request, self._answer(fixed=False))
         return structure(data_of(envelope, "request"), SecretRequest, what="request")
 
     def delete_request(self, token: str) -> Operation[None]:
@@ -323,11 +328,11 @@ class Core:
             label=f"/requests/{mask(token)}",
             headers=self._headers(auth=True),
         )
-        yield Send(request, decode_envelope, gone_is_done=True)
+        yield Send(request, self._answer(fixed=False), gone_is_done=True)
         return None
 
     def get_request_stats(self) -> Operation[RequestStats]:
-        envelope = yield Send(self._get("/requests-stats"), decode_envelope)
+        envelope = yield Send(self._get("/requests-stats"), self._answer(fixed=True))
         return structure(data_of(envelope, "statistics"), RequestStats, what="statistics")
 
     # ----------------------------------------------------------------- other
@@ -335,7 +340,7 @@ class Core:
     def health(self) -> Operation[Health]:
         # Sends the token when there is one (so the check covers it), needs none.
         request = self._get("/health", auth=bool(self.token))
-        envelope = yield Send(request, decode_health)
+        envelope = yield Send(request, functools.partial(decode_health, api_url=self.api_url))
         data = envelope.get("data")
         if data is None:
             return Health()
@@ -367,7 +372,9 @@ class Core:
             body=json.dumps(fields, separators=(",", ":")).encode("utf-8"),
             idempotent_post=self.retry_ambiguous_posts,
         )
-        parse = functools.partial(open_revealed, key_b=link.key_b, slug=link.slug)
+        parse = functools.partial(
+            open_revealed, key_b=link.key_b, slug=link.slug, api_url=self.api_url
+        )
         revealed: RevealedSecret = yield Send(request, parse, offload=True)
         return revealed
 

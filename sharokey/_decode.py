@@ -9,6 +9,11 @@ The contract (docs/protocol.md#1-transport, #5-errors-and-retries):
   there is no code (an HTML 502 page, an empty body, a bare ``{"message"}``);
 - a 2xx body that is not JSON raises ``InvalidResponseError`` with code
   ``INVALID_JSON``, the one broken answer that repeating may cure;
+- JSON nested deeper than any answer of the API (:data:`MAX_DEPTH`), whatever
+  the status, raises ``InvalidResponseError``: no ``RecursionError`` escapes;
+- a 404 that cannot come from the API (at a path it always has, or with a
+  body that is not its own) raises ``ConfigurationError`` with code
+  ``API_URL_NOT_FOUND`` naming the API URL in use: the URL is wrong, not the secret;
 - the content type is never trusted: the bytes decide.
 
 The readers of particular answers (listings in both shapes, a reveal, a
@@ -31,10 +36,18 @@ import attrs
 from sharokey._convert import as_mapping, structure
 from sharokey._messages import Response
 from sharokey.crypto import open_payload
-from sharokey.errors import INVALID_JSON, InvalidResponseError, SharokeyError, error_for
+from sharokey.errors import (
+    API_URL_NOT_FOUND,
+    INVALID_JSON,
+    ConfigurationError,
+    InvalidResponseError,
+    SharokeyError,
+    error_for,
+)
 from sharokey.models import Pagination, RevealedSecret
 
 __all__ = [
+    "MAX_DEPTH",
     "data_of",
     "decode_envelope",
     "decode_health",
@@ -102,13 +115,72 @@ def _status_message(response: Response) -> str:
     return f"HTTP {status} {what}. {_hint(status)}"
 
 
-def _json_or_none(body: bytes) -> Any:
+#: No answer of the API nests deeper than a handful of levels; anything past this is
+#: refused before code that recurses (``str``, ``json.dumps``, cattrs) can meet it.
+MAX_DEPTH = 64
+
+
+def _too_deep(status: int) -> InvalidResponseError:
+    return InvalidResponseError(
+        f"HTTP {status} with JSON nested deeper than {MAX_DEPTH} levels, which no answer "
+        "of the API is. Check that the API URL points at a Sharokey API.",
+        status=status,
+    )
+
+
+def _depth_within(payload: Any, limit: int) -> bool:
+    """Whether ``payload`` nests at most ``limit`` containers deep (iterative: no recursion)."""
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return True
+
+
+def _loads(body: bytes, status: int) -> Any:
+    """``json.loads`` that ends any nesting in a typed error (``ValueError`` when not JSON)."""
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise _too_deep(status) from None
+    if not _depth_within(payload, MAX_DEPTH):
+        raise _too_deep(status)
+    return payload
+
+
+def _json_or_none(body: bytes, status: int) -> Any:
     if not body or body.isspace():
         return None
     try:
-        return json.loads(body)
+        return _loads(body, status)
     except ValueError:
         return None
+
+
+def _speaks_api(payload: Any) -> bool:
+    """Whether an error body has a shape the API sends (its envelope, or a bare message)."""
+    if not isinstance(payload, Mapping):
+        return False
+    error = payload.get("error")
+    return isinstance(error, (Mapping, str)) or isinstance(payload.get("message"), str)
+
+
+def _wrong_url(response: Response, api_url: str) -> ConfigurationError:
+    what = "an HTML page" if _looks_like_html(response) else "an answer"
+    return ConfigurationError(
+        f"HTTP 404 ({what}) for a path the Sharokey API always has: the API URL looks wrong "
+        f"(in use: {api_url}). Check the API URL; it usually ends in /api/v1.",
+        code=API_URL_NOT_FOUND,
+        status=404,
+    )
 
 
 def _error_from_payload(
@@ -134,24 +206,35 @@ def _error_from_payload(
     return error_for(status, code, message or fallback, details, retry_after=retry_after)
 
 
-def error_from_response(response: Response) -> SharokeyError:
-    """The typed error a non-2xx response stands for, whatever its body looks like."""
+def error_from_response(
+    response: Response, *, api_url: Optional[str] = None, fixed_path: bool = False
+) -> SharokeyError:
+    """The typed error a non-2xx response stands for, whatever its body looks like.
+
+    Given ``api_url``, a 404 at a ``fixed_path`` (one the API always has, like
+    ``/secrets``), or one whose body is not the API's, is a wrong API URL.
+    """
     retry_after = parse_retry_after(response.headers.get("retry-after"))
-    payload = _json_or_none(response.body)
+    payload = _json_or_none(response.body, response.status)
+    if response.status == 404 and api_url is not None and (fixed_path or not _speaks_api(payload)):
+        return _wrong_url(response, api_url)
     fallback = _status_message(response)
     return _error_from_payload(response.status, payload, retry_after, fallback)
 
 
-def decode_envelope(response: Response) -> dict[str, Any]:
+def decode_envelope(
+    response: Response, *, api_url: Optional[str] = None, fixed_path: bool = False
+) -> dict[str, Any]:
     """The success envelope of a 2xx answer, or the typed error the answer stands for.
 
     The content type is not trusted: the bytes decide. A 2xx body that is not
     JSON raises ``InvalidResponseError`` with code ``INVALID_JSON`` (retryable
     where repeating is safe); JSON that is not an envelope raises it too.
+    ``api_url`` and ``fixed_path``: see :func:`error_from_response`.
     """
     status = response.status
     if not 200 <= status < 300:
-        raise error_from_response(response)
+        raise error_from_response(response, api_url=api_url, fixed_path=fixed_path)
     body = response.body
     if not body or body.isspace():
         if status == 204:
@@ -164,7 +247,7 @@ def decode_envelope(response: Response) -> dict[str, Any]:
         )
     problem: Optional[str] = None
     try:
-        payload = json.loads(body)
+        payload = _loads(body, status)
     except ValueError:
         payload = None
         problem = (
@@ -187,13 +270,13 @@ def decode_envelope(response: Response) -> dict[str, Any]:
     return payload
 
 
-def decode_health(response: Response) -> dict[str, Any]:
+def decode_health(response: Response, *, api_url: Optional[str] = None) -> dict[str, Any]:
     """The health answer as an envelope: health endpoints are often the framework's own."""
     if 200 <= response.status < 300:
-        payload = _json_or_none(response.body)
+        payload = _json_or_none(response.body, response.status)
         if isinstance(payload, dict) and "data" not in payload and "status" in payload:
             return {"success": True, "data": payload}
-    return decode_envelope(response)
+    return decode_envelope(response, api_url=api_url, fixed_path=True)
 
 
 def data_of(envelope: Mapping[str, Any], what: str) -> Mapping[str, Any]:
@@ -245,9 +328,11 @@ class _RevealMeta:
     remaining_views: Optional[int] = None
 
 
-def open_revealed(response: Response, *, key_b: str, slug: str) -> RevealedSecret:
+def open_revealed(
+    response: Response, *, key_b: str, slug: str, api_url: Optional[str] = None
+) -> RevealedSecret:
     """Decode a reveal answer and decrypt it (both heavy for big files: runs off the loop)."""
-    data = data_of(decode_envelope(response), "reveal answer")
+    data = data_of(decode_envelope(response, api_url=api_url), "reveal answer")
     opened = open_payload(data, key_b)
     meta = structure(
         {k: data.get(k) for k in ("description", "message", "remaining_views")},

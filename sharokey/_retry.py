@@ -10,7 +10,9 @@ are decided here and nowhere else (docs/protocol.md#5-errors-and-retries):
   one ``if`` and one debug line per reason (openai-python's
   ``BaseClient._should_retry`` shape);
 - :func:`retry_delay`: the server's ``Retry-After`` when usable, else capped
-  exponential backoff with jitter.
+  exponential backoff with jitter;
+- :func:`timed_out`: the timeout the caller finally sees, saying how many
+  attempts were made and how long they took in all.
 
 Transports contribute one fact, ``NetworkError.request_sent``, and decide
 nothing. :func:`retry_kwargs` turns a :class:`RetryPolicy` into the
@@ -35,11 +37,13 @@ from tenacity.wait import wait_base
 from sharokey._messages import Request
 from sharokey.errors import (
     INVALID_JSON,
+    RESPONSE_TOO_LARGE,
     TLS_ERROR,
     ConfigurationError,
     InvalidResponseError,
     NetworkError,
     RateLimitError,
+    RequestTimeoutError,
     ServerError,
     SharokeyError,
 )
@@ -53,6 +57,7 @@ __all__ = [
     "retry_delay",
     "retry_kwargs",
     "should_retry",
+    "timed_out",
 ]
 
 logger = logging.getLogger("sharokey")
@@ -145,6 +150,8 @@ def should_retry(exc: BaseException, request: Request, *, retry_after_cap: float
         return _decide(request, True, "service unavailable (HTTP 503)")
     if isinstance(exc, ServerError) and exc.status in (500, 502, 504):
         return _decide(request, request.ambiguous_safe, f"outcome unknown (HTTP {exc.status})")
+    if isinstance(exc, InvalidResponseError) and exc.code == RESPONSE_TOO_LARGE:
+        return _decide(request, False, "answer over the size cap; the next would be too")
     if isinstance(exc, InvalidResponseError) and exc.code == INVALID_JSON:
         return _decide(request, request.ambiguous_safe, "answer cut short or not JSON")
     return False
@@ -165,6 +172,22 @@ def retry_delay(
         return float(retry_after)
     backoff = min(max_delay, base_delay * (2 ** max(0, attempt - 1)))
     return max(0.0, min(max_delay, jitter(backoff)))
+
+
+def timed_out(exc: RequestTimeoutError, attempts: int, seconds: float) -> RequestTimeoutError:
+    """The timeout a call ends with: the last attempt's message, the attempts and time in all.
+
+    A transport's message gives one attempt's limit; only the shell's retry loop
+    knows how many attempts there were and how long the call took.
+    """
+    tried = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    return type(exc)(
+        f"{exc.message} Gave up after {tried}, {seconds:.1f} s in all.",
+        code=exc.code,
+        status=exc.status,
+        details=exc.details,
+        request_sent=exc.request_sent,
+    )
 
 
 def log_attempt(request: Request, outcome: object, attempt: int, started: float) -> None:

@@ -10,8 +10,14 @@ from __future__ import annotations
 from typing import Any, Generic, Optional, TypeVar, Union
 
 from sharokey._core import make_core
+from sharokey._messages import Response
 from sharokey._retry import RetryPolicy, policy_for
-from sharokey.config import Timeout, check_max_connections
+from sharokey.config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Timeout,
+    check_max_connections,
+    check_max_response_bytes,
+)
 from sharokey.crypto import NonceMode
 from sharokey.errors import ConfigurationError
 
@@ -25,7 +31,10 @@ class ClientShell(Generic[TransportT]):
 
     ``token`` falls back to ``SHAROKEY_TOKEN`` then the config file; a missing
     one is reported by the first call that needs it. ``timeout`` is a
-    :class:`~sharokey.Timeout` or one number of seconds for connect and read.
+    :class:`~sharokey.Timeout` (by default connect 5 s, read 30 s, 60 s in all
+    per attempt) or one number of seconds bounding all three.
+    ``max_response_bytes`` caps one answer, decoded (32 MiB by default): a
+    larger one raises ``InvalidResponseError`` with code ``RESPONSE_TOO_LARGE``.
     ``session`` is the caller's own HTTP session (``requests.Session`` or
     ``aiohttp.ClientSession``), used as is and never closed; ``transport`` any
     object implementing the transport protocol. ``retry_policy`` replaces
@@ -37,9 +46,10 @@ class ClientShell(Generic[TransportT]):
         token: Optional[str] = None,
         *,
         api_url: Optional[str] = None,
-        timeout: Union[Timeout, float] = Timeout(connect=5, read=30),  # noqa: B008
+        timeout: Union[Timeout, float] = Timeout(connect=5, read=30, total=60),  # noqa: B008
         max_retries: int = 2,
         max_connections: int = 10,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         retry_ambiguous_posts: bool = False,
         session: Any = None,
         transport: Optional[TransportT] = None,
@@ -60,18 +70,31 @@ class ClientShell(Generic[TransportT]):
         self._timeout = Timeout.of(timeout)
         self._policy = policy_for(max_retries, retry_policy)
         connections = check_max_connections(max_connections)
+        self._max_response_bytes = check_max_response_bytes(max_response_bytes)
         # Close only what we opened: a caller's session or transport stays theirs.
         self._owns_transport = transport is None
         self._transport: TransportT = (
-            transport if transport is not None else self._default_transport(session, connections)
+            transport
+            if transport is not None
+            else self._default_transport(session, connections, self._max_response_bytes)
         )
         self._setup()
 
     def _setup(self) -> None:
         """Per-shell state beyond the shared arguments (the async shell's worker pool)."""
 
-    def _default_transport(self, session: Any, max_connections: int) -> TransportT:
+    def _default_transport(
+        self, session: Any, max_connections: int, max_response_bytes: int
+    ) -> TransportT:
         raise NotImplementedError
+
+    def _within_budget(self, response: Response) -> Response:
+        """The cap again, for any transport: a caller's own may not stream with one."""
+        if len(response.body) > self._max_response_bytes:
+            from sharokey.transports._budget import too_large
+
+            raise too_large(self._max_response_bytes, response.status)
+        return response
 
     @property
     def api_url(self) -> str:

@@ -20,9 +20,9 @@ from typing import Any, Callable, Optional, TypeVar, Union
 import tenacity
 
 from sharokey._messages import Offload, Operation, Send
-from sharokey._retry import log_attempt, retry_kwargs
+from sharokey._retry import log_attempt, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
-from sharokey.errors import SharokeyError
+from sharokey.errors import RequestTimeoutError, SharokeyError
 from sharokey.models import (
     CreatedSecret,
     Health,
@@ -48,7 +48,9 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
     or call :meth:`aclose`.
     """
 
-    def _default_transport(self, session: Any, max_connections: int) -> AsyncTransport:
+    def _default_transport(
+        self, session: Any, max_connections: int, max_response_bytes: int
+    ) -> AsyncTransport:
         try:
             from sharokey.transports._aiohttp import AiohttpTransport
         except ModuleNotFoundError as exc:
@@ -60,7 +62,11 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
                 name="aiohttp",
             ) from None
 
-        return AiohttpTransport(session=session, max_connections=max_connections)
+        return AiohttpTransport(
+            session=session,
+            max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+        )
 
     def _setup(self) -> None:
         self._pool: Optional[ThreadPoolExecutor] = None  # made on first use, in aclose shut
@@ -97,9 +103,20 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
                     value = await self._offload(effect.fn, *effect.args)
                     continue
                 kwargs = retry_kwargs(self._policy, effect.request, is_async=True)
-                async for attempt in tenacity.AsyncRetrying(**kwargs):
-                    with attempt:
-                        value = await self._attempt(effect, attempt.retry_state.attempt_number)
+                started, number = time.monotonic(), 0
+                late: Optional[RequestTimeoutError] = None
+                try:
+                    async for attempt in tenacity.AsyncRetrying(**kwargs):
+                        with attempt:
+                            number = attempt.retry_state.attempt_number
+                            value = await self._attempt(effect, number)
+                except RequestTimeoutError as exc:
+                    late = timed_out(exc, number, time.monotonic() - started)
+                if late is not None:
+                    try:
+                        raise late  # outside the handler: no __context__
+                    finally:
+                        late.__context__ = None  # before 3.11 a coroutine still chains it
         finally:
             operation.close()
 
@@ -111,6 +128,7 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
             log_attempt(send.request, exc.code, number, started)
             raise
         log_attempt(send.request, response.status, number, started)
+        response = self._within_budget(response)
         if send.offload:
             return await self._offload(send.outcome, response, number)
         return send.outcome(response, number)

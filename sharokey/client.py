@@ -16,9 +16,9 @@ from typing import Any, Optional, TypeVar, Union
 import tenacity
 
 from sharokey._messages import Offload, Operation, Send
-from sharokey._retry import log_attempt, retry_kwargs
+from sharokey._retry import log_attempt, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
-from sharokey.errors import SharokeyError
+from sharokey.errors import RequestTimeoutError, SharokeyError
 from sharokey.models import (
     CreatedSecret,
     Health,
@@ -43,10 +43,16 @@ class Sharokey(ClientShell[Transport]):
     :meth:`close`.
     """
 
-    def _default_transport(self, session: Any, max_connections: int) -> Transport:
+    def _default_transport(
+        self, session: Any, max_connections: int, max_response_bytes: int
+    ) -> Transport:
         from sharokey.transports._requests import RequestsTransport
 
-        return RequestsTransport(session=session, max_connections=max_connections)
+        return RequestsTransport(
+            session=session,
+            max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+        )
 
     # ----------------------------------------------------------------- the shell
 
@@ -63,9 +69,17 @@ class Sharokey(ClientShell[Transport]):
                 if isinstance(effect, Offload):
                     value = effect.fn(*effect.args)
                     continue
-                for attempt in tenacity.Retrying(**retry_kwargs(self._policy, effect.request)):
-                    with attempt:
-                        value = self._attempt(effect, attempt.retry_state.attempt_number)
+                started, number = time.monotonic(), 0
+                late: Optional[RequestTimeoutError] = None
+                try:
+                    for attempt in tenacity.Retrying(**retry_kwargs(self._policy, effect.request)):
+                        with attempt:
+                            number = attempt.retry_state.attempt_number
+                            value = self._attempt(effect, number)
+                except RequestTimeoutError as exc:
+                    late = timed_out(exc, number, time.monotonic() - started)
+                if late is not None:
+                    raise late  # outside the handler: no __context__
         finally:
             operation.close()
 
@@ -77,6 +91,7 @@ class Sharokey(ClientShell[Transport]):
             log_attempt(send.request, exc.code, number, started)
             raise
         log_attempt(send.request, response.status, number, started)
+        response = self._within_budget(response)
         return send.outcome(response, number)
 
     # ----------------------------------------------------------------- secrets

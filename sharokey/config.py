@@ -25,11 +25,13 @@ from sharokey.errors import AuthenticationError, ConfigurationError
 
 __all__ = [
     "DEFAULT_API_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "ENV_API_URL",
     "ENV_TOKEN",
     "Settings",
     "Timeout",
     "check_max_connections",
+    "check_max_response_bytes",
     "config_path",
     "load_config_file",
     "missing_token_error",
@@ -41,6 +43,9 @@ __all__ = [
 DEFAULT_API_URL = "https://api.sharokey.com/api/v1"
 ENV_TOKEN = "SHAROKEY_TOKEN"  # noqa: S105 - the variable's name, not a token
 ENV_API_URL = "SHAROKEY_API_URL"
+#: The most bytes one answer may decode to (``max_response_bytes``): 32 MiB. The largest
+#: legitimate answer, a reveal with 10 MiB of attachments, is about 14 MB.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 # Visible ASCII only: a token with spaces or control characters would break
 # (or be echoed by) the HTTP layer, so it is refused before it gets there.
@@ -61,22 +66,30 @@ def _positive(_: Any, attribute: attrs.Attribute[Any], value: Optional[float]) -
 class Timeout:
     """Seconds to wait: to connect, between two reads of the answer, and in all.
 
-    ``total`` bounds the whole exchange (the aiohttp transport enforces it
-    fully; the requests transport bounds reading the answer by it). ``None``
-    means no bound.
+    ``total`` bounds one attempt's whole exchange, from connecting to the last
+    byte of the answer, headers included, in both transports (a server that
+    trickles its answer a byte at a time is cut off at it). The default, 60 s,
+    is enough for the largest answer (about 14 MB) at 2 Mbit/s; a large upload
+    on a slower link needs more. ``None`` means no bound. Retries have their
+    own attempts, each with its own ``total``.
     """
 
     connect: Optional[float] = attrs.field(default=5.0, validator=_positive)
     read: Optional[float] = attrs.field(default=30.0, validator=_positive)
-    total: Optional[float] = attrs.field(default=None, validator=_positive)
+    total: Optional[float] = attrs.field(default=60.0, validator=_positive)
 
     @classmethod
     def of(cls, value: Union[Timeout, float, int]) -> Timeout:
-        """A :class:`Timeout` from what a client was given: a Timeout or one number."""
+        """A :class:`Timeout` from what a client was given: a Timeout or one number.
+
+        One number bounds everything by it: connecting, each wait and the whole
+        exchange of an attempt (the CLI's ``--timeout``).
+        """
         if isinstance(value, Timeout):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return cls(connect=float(value), read=float(value))
+            seconds = float(value)
+            return cls(connect=seconds, read=seconds, total=seconds)
         raise ConfigurationError(
             "timeout must be a number of seconds or a sharokey.Timeout.",
             details={"timeout": ["must be a number or a Timeout"]},
@@ -99,6 +112,16 @@ def check_max_connections(value: object) -> int:
         raise ConfigurationError(
             "max_connections must be a positive integer.",
             details={"max_connections": ["must be a positive integer"]},
+        )
+    return value
+
+
+def check_max_response_bytes(value: object) -> int:
+    """The answer size cap a client was given, checked (a positive number of bytes)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            "max_response_bytes must be a positive integer.",
+            details={"max_response_bytes": ["must be a positive integer"]},
         )
     return value
 

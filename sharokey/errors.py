@@ -17,7 +17,9 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 __all__ = [
+    "API_URL_NOT_FOUND",
     "INVALID_JSON",
+    "RESPONSE_TOO_LARGE",
     "TLS_ERROR",
     "AuthenticationError",
     "ConfigurationError",
@@ -44,6 +46,12 @@ _MAX_MESSAGE = 300
 #: Code of an ``InvalidResponseError`` for a 2xx body that is not JSON (cut short, a proxy
 #: page): the one kind of invalid answer that repeating may cure.
 INVALID_JSON = "INVALID_JSON"
+#: Code of an ``InvalidResponseError`` for an answer larger than the client's
+#: ``max_response_bytes`` once decoded: never retried (the next one would be as large).
+RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+#: Code of a ``ConfigurationError`` for a 404 that cannot come from the API: a path the
+#: API always has, or a body that is not the API's (a web server's page). The URL is wrong.
+API_URL_NOT_FOUND = "API_URL_NOT_FOUND"
 #: Code of a ``NetworkError`` for a TLS failure: never transient, never retried.
 TLS_ERROR = "TLS_ERROR"
 

@@ -8,6 +8,12 @@ and ``async for secret in client.list_secrets()`` walks them all.
 
 A page holds a *fetch* callable (page number -> page), not the client, so it
 knows nothing of transports or retries.
+
+A walk trusts the server's counters only as far as they make sense: a page
+that does not advance, an empty page that claims more follow, or a walk past
+:data:`MAX_PAGES` pages raises ``InvalidResponseError`` (one rule,
+:meth:`_PageBase._check_following`, for both kinds of page) instead of walking
+forever or stopping silently.
 """
 
 from __future__ import annotations
@@ -15,9 +21,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Generator, Iterator
 from typing import Any, Callable, Generic, Optional, TypeVar
 
+from sharokey.errors import InvalidResponseError
 from sharokey.models import Pagination
 
-__all__ = ["AsyncPage", "AsyncPageRequest", "SyncPage"]
+__all__ = ["MAX_PAGES", "AsyncPage", "AsyncPageRequest", "SyncPage"]
+
+#: The most pages one walk fetches: 10,000 pages of even 10 items is more than any
+#: company holds; a server that keeps claiming more is broken or hostile.
+MAX_PAGES = 10_000
 
 T = TypeVar("T")
 
@@ -38,9 +49,23 @@ class _PageBase(Generic[T]):
             raise LookupError("There is no next page; check has_next_page() first.")
         return self.pagination.current_page + 1
 
-    def _advances(self, following: _PageBase[T]) -> bool:
-        # A server that repeats a page number would make the walk loop forever.
-        return following.pagination.current_page > self.pagination.current_page
+    def _check_following(self, following: _PageBase[T], walked: int) -> None:
+        """Refuse what would make a walk endless; ``walked`` counts the pages so far."""
+        here, there = self.pagination, following.pagination
+        problem = None
+        if there.current_page <= here.current_page:
+            problem = f"page {here.current_page} was followed by page {there.current_page}"
+        elif not following.data and following.has_next_page():
+            problem = (
+                f"page {there.current_page} is empty but claims {there.last_page} pages in all"
+            )
+        elif walked >= MAX_PAGES:
+            problem = f"the listing goes on past {MAX_PAGES} pages"
+        if problem is not None:
+            raise InvalidResponseError(
+                f"The server's pagination makes no sense: {problem}. "
+                "The pages read so far were returned one by one; the walk stopped here."
+            )
 
     def __len__(self) -> int:
         return len(self.data)
@@ -70,13 +95,12 @@ class SyncPage(_PageBase[T]):
 
     def iter_pages(self) -> Iterator[SyncPage[T]]:
         """This page, then each following page, fetched as the iteration reaches it."""
-        page = self
+        page, walked = self, 1
         yield page
         while page.has_next_page():
             following = page.next_page()
-            if not page._advances(following):
-                return
-            page = following
+            page._check_following(following, walked)
+            page, walked = following, walked + 1
             yield page
 
     def __iter__(self) -> Iterator[T]:
@@ -103,13 +127,12 @@ class AsyncPage(_PageBase[T]):
         return await self._fetch(self._next_number())
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
-        page = self
+        page, walked = self, 1
         yield page
         while page.has_next_page():
             following = await page.next_page()
-            if not page._advances(following):
-                return
-            page = following
+            page._check_following(following, walked)
+            page, walked = following, walked + 1
             yield page
 
     async def __aiter__(self) -> AsyncIterator[T]:

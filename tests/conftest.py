@@ -140,3 +140,12 @@ def emulator() -> Iterator[Any]:
 
     with run_emulator(tokens=["live-test-token-0001"]) as handle:
         yield handle
+
+
+@pytest.fixture(scope="session")
+def hostile() -> Iterator[Any]:
+    """The hostile server of ``client/_hostile.py`` on loopback (tests using it are ``live``)."""
+    from client._hostile import hostile_server
+
+    with hostile_server() as server:
+        yield server

@@ -26,8 +26,10 @@ def stdout() -> Any:
 
 
 def note(text: str) -> None:
-    """A line for the person, on stderr (never a secret)."""
-    print(text, file=sys.stderr, flush=True)
+    """A line for the person, on stderr (never a secret), cleaned: it may quote a server."""
+    from sharokey._cli.output import clean
+
+    print(clean(text, keep_newlines=True), file=sys.stderr, flush=True)
 
 
 def wants_json(args: argparse.Namespace) -> bool:

@@ -98,7 +98,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         return 0
     out = stdout()
     if args.quiet:
-        out.write(f"{created.share_url}\n")
+        out.write(f"{output.clean(created.share_url)}\n")
         return 0
     output.key_values(
         [

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sharokey._cli.output import clean
 from sharokey.errors import (
+    API_URL_NOT_FOUND,
     AuthenticationError,
     ConfigurationError,
     DecryptionError,
@@ -41,6 +43,7 @@ __all__ = [
     "describe_error",
     "error_document",
     "exit_code_for",
+    "is_wrong_api_url",
     "otp_destination",
 ]
 
@@ -156,7 +159,9 @@ def describe_error(exc: BaseException, command: str = "") -> str:
                 break
     hint = hint.replace("COMMAND", command) if command else hint.replace("COMMAND ", "")
     line = _sentence(message)
-    return f"error: {line} {hint}".rstrip() if hint else f"error: {line}"
+    # Messages, details and destinations may come from a server: nothing in them may
+    # drive the terminal (or whatever reads the pipe), so the whole line is cleaned.
+    return clean(f"error: {line} {hint}".rstrip() if hint else f"error: {line}")
 
 
 def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
@@ -179,3 +184,8 @@ def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
             "exit_code": exit_code_for(exc),
         },
     }
+
+
+def is_wrong_api_url(exc: BaseException) -> bool:
+    """Whether ``exc`` says the API URL points at something that is not the API."""
+    return isinstance(exc, ConfigurationError) and exc.code == API_URL_NOT_FOUND

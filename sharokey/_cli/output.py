@@ -8,6 +8,7 @@ move the cursor, retitle the window or hide text.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -26,6 +27,12 @@ __all__ = [
 ]
 
 _DESCRIPTION_WIDTH = 40
+# What json.dumps(ensure_ascii=False) leaves raw although a terminal may obey it: DEL
+# and the C1 controls (U+009B is CSI), bidi and other format characters, line and
+# paragraph separators. As \uXXXX escapes the document means exactly the same.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
 
 
 def clean(text: object, *, keep_newlines: bool = False) -> str:
@@ -146,5 +153,11 @@ def emit(text: str, out: Optional[TextIO] = None) -> None:
 
 
 def dump_json(data: Any, out: Optional[TextIO] = None) -> None:
-    """One stable JSON document: sorted keys, two-space indent, UTF-8 as is."""
-    emit(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n", out)
+    """One stable JSON document: sorted keys, two-space indent, UTF-8 as is.
+
+    JSON escapes the C0 controls itself; the few other characters a terminal
+    could obey are escaped too, so the document is safe to print and means
+    the same (a revealed content decodes to exactly what was sent).
+    """
+    text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
+    emit(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n", out)

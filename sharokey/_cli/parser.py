@@ -73,7 +73,8 @@ def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         metavar="SECONDS",
         type=_seconds,
         default=default(None),
-        help="connect and read timeout in seconds (default: the config file, else 5 s / 30 s)",
+        help="the most seconds one attempt may take in all, connecting included "
+        "(default: the config file, else connect 5 s, read 30 s, 60 s in all)",
     )
     group.add_argument(
         "--json",

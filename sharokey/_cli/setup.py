@@ -12,7 +12,7 @@ import attrs
 
 from sharokey._cli import output
 from sharokey._cli.context import make_client
-from sharokey._cli.errors import UsageError, describe_error
+from sharokey._cli.errors import UsageError, describe_error, is_wrong_api_url
 from sharokey._mask import mask
 from sharokey.errors import (
     AuthenticationError,
@@ -101,7 +101,10 @@ def _show(args: argparse.Namespace, config: Any) -> int:
             ("Config file", f"{path}{'' if path.exists() else ' (not created yet)'}"),
             ("Token", token_line),
             ("API URL", f"{settings.api_url} (from {url_source})"),
-            ("Timeout", f"{timeout:g} s" if timeout else "default (connect 5 s, read 30 s)"),
+            (
+                "Timeout",
+                f"{timeout:g} s" if timeout else "default (connect 5 s, read 30 s, 60 s in all)",
+            ),
         ],
         sys.stdout,
     )
@@ -171,6 +174,8 @@ def cmd_test(args: argparse.Namespace) -> int:
                 )
             )
         except SharokeyError as exc:
+            if is_wrong_api_url(exc):
+                return _report(args, _misconfigured(checks, exc))
             checks.append(Check("network", "FAIL", _reason(exc)))
             checks += [Check(n, "SKIP", "needs the network check") for n in _LATER[1:]]
             return _report(args, checks)
@@ -199,6 +204,8 @@ def cmd_test(args: argparse.Namespace) -> int:
             checks.append(Check("authentication", "PASS", "the token was accepted"))
             checks.append(Check("read access", "FAIL", _reason(exc)))
         except SharokeyError as exc:
+            if is_wrong_api_url(exc):
+                return _report(args, _misconfigured(checks, exc))
             checks.append(Check("authentication", "FAIL", _reason(exc)))
             checks.append(Check("read access", "FAIL", "could not list secrets"))
         try:
@@ -216,6 +223,13 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 _LATER = ("network", "authentication", "read access", "statistics")
+
+
+def _misconfigured(checks: list[Check], exc: BaseException) -> list[Check]:
+    """A server answered, but not as the API: the configuration (the URL) failed."""
+    return [Check("configuration", "FAIL", _reason(exc))] + [
+        Check(n, "SKIP", "needs a valid configuration") for n in _LATER
+    ]
 
 
 def _report(args: argparse.Namespace, checks: list[Check]) -> int:

@@ -4,7 +4,10 @@ A transport takes a fully built :class:`~sharokey._messages.Request` and returns
 the whole :class:`~sharokey._messages.Response`, or raises
 :class:`~sharokey.errors.NetworkError` (``RequestTimeoutError`` for
 timeouts) with ``request_sent`` telling whether anything may have reached the
-server. It does no retries, no decoding, no logging of content.
+server. It does no retries, no decoding, no logging of content. The
+built-in backends read an answer only up to their ``max_response_bytes``
+once decompressed (``_budget``) and hold each attempt to ``timeout.total``;
+a transport of your own is held to the client's cap once it has returned.
 
 Two small protocols, as in httpx: :class:`Transport` (sync) and
 :class:`AsyncTransport`. Any object with that shape can be passed to a

@@ -16,7 +16,6 @@ set only when nothing can have left the machine.
 from __future__ import annotations
 
 import asyncio
-import io
 import threading
 from collections.abc import AsyncGenerator
 from typing import Any, Optional
@@ -24,7 +23,7 @@ from typing import Any, Optional
 import aiohttp
 
 from sharokey._messages import Request, Response
-from sharokey.config import Timeout
+from sharokey.config import DEFAULT_MAX_RESPONSE_BYTES, Timeout, check_max_response_bytes
 from sharokey.errors import (
     TLS_ERROR,
     ConfigurationError,
@@ -32,6 +31,7 @@ from sharokey.errors import (
     RequestTimeoutError,
     SharokeyError,
 )
+from sharokey.transports._budget import ACCEPT_ENCODING, BodyReader
 from sharokey.transports._exceptions import ExceptionMap, ExceptionTable, Fault, translate
 
 __all__ = ["AiohttpTransport"]
@@ -74,8 +74,12 @@ class AiohttpTransport:
     """Async transport over ``aiohttp``: one pooled session per event loop."""
 
     def __init__(
-        self, session: Optional[aiohttp.ClientSession] = None, max_connections: int = 10
+        self,
+        session: Optional[aiohttp.ClientSession] = None,
+        max_connections: int = 10,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        self._limit = check_max_response_bytes(max_response_bytes)
         self._user_session = session
         self._max_connections = max_connections
         self._sessions: dict[asyncio.AbstractEventLoop, _LoopSession] = {}
@@ -110,6 +114,7 @@ class AiohttpTransport:
             total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
         )
         headers = dict(request.headers)
+        headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
         data: Any = request.body
         if data is not None and len(data) > _STREAM_ABOVE:
             # One 14 MB transport.write() copies the body inside the loop (several ms);
@@ -125,14 +130,19 @@ class AiohttpTransport:
                 data=data,
                 timeout=client_timeout,
                 allow_redirects=False,
+                # Raw bytes: the BodyReader inflates them a slice at a time, under the cap
+                # (aiohttp would inflate a whole chunk of a bomb at once), also for a
+                # caller's session.
+                auto_decompress=False,
             ) as answer:
                 # Read it all inside the block so the connection goes back to the pool;
-                # into a BytesIO, whose getvalue() does not copy a 14 MB answer in the loop.
-                buffer = io.BytesIO()
+                # the reader's BytesIO does not copy a 14 MB answer in the loop.
+                reader = BodyReader(answer.headers, answer.status, self._limit)
                 async for chunk in answer.content.iter_any():
-                    buffer.write(chunk)
-                body = buffer.getvalue()
-                return Response(status=answer.status, headers=answer.headers.items(), body=body)
+                    reader.feed(chunk)
+                return Response(
+                    status=answer.status, headers=answer.headers.items(), body=reader.body()
+                )
         mapping.raise_mapped()
 
     async def aclose(self) -> None:
@@ -163,6 +173,10 @@ def _connect(timeout: Timeout) -> Optional[float]:
 
 def _read(timeout: Timeout) -> Optional[float]:
     return timeout.read
+
+
+def _total(timeout: Timeout) -> Optional[float]:
+    return timeout.total
 
 
 #: aiohttp's exceptions, most specific first (see ``ExceptionMap``). Its timeouts are
@@ -224,7 +238,9 @@ _EXCEPTIONS: ExceptionTable = (
         asyncio.TimeoutError,
         Fault(
             RequestTimeoutError,
-            "{host} did not finish answering in time (the request may have been received).",
+            "{host} did not finish answering in time ({limit} in all per attempt; "
+            "the request may have been received).",
+            limit=_total,
         ),
     ),
     (OSError, Fault(NetworkError, "The connection to {host} failed ({name}).")),

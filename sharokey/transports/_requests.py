@@ -2,7 +2,9 @@
 
 The session is the caller's when given (used as is, never closed), else our
 own with one pool of ``max_connections`` connections that blocks rather than
-opening more, and no urllib3 retries (the client decides retries). Every
+opening more, no urllib3 retries (the client decides retries), and no
+``trust_env``: netrc is never read, proxies come from the environment once
+per host. Every
 ``requests``/``urllib3`` failure becomes a :class:`NetworkError` with a
 message of our own: theirs carry the full URL, which may hold a request
 token. For the same reason urllib3's DEBUG request lines get a filter that
@@ -11,18 +13,25 @@ cuts request tokens to their first 4 characters.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
-import time
-from collections.abc import Iterator
-from typing import Any, Optional
+import os
+import socket
+import threading
+from typing import Any, Optional, Union
+from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
+import requests.auth
+import requests.utils
+import urllib3
 import urllib3.exceptions
 
 from sharokey._mask import mask_request_tokens
 from sharokey._messages import Request, Response
-from sharokey.config import Timeout
+from sharokey.config import DEFAULT_MAX_RESPONSE_BYTES, Timeout, check_max_response_bytes
 from sharokey.errors import (
     TLS_ERROR,
     ConfigurationError,
@@ -30,6 +39,7 @@ from sharokey.errors import (
     RequestTimeoutError,
     SharokeyError,
 )
+from sharokey.transports._budget import ACCEPT_ENCODING, BodyReader
 from sharokey.transports._exceptions import (
     ExceptionMap,
     ExceptionTable,
@@ -71,19 +81,180 @@ def _guard_urllib3_logs() -> None:
         logger.addFilter(_URLLIB3_LOG_FILTER)
 
 
+class _Watch:
+    """One attempt's total deadline: when it passes, the connection in use is shut down.
+
+    urllib3's read timeout applies to each read, so a server sending a byte
+    every few seconds (headers included) is never cut off by it. A timer
+    thread does what no socket timeout can: at the deadline it shuts the
+    socket down, which wakes the blocked read at once; the transport then
+    reports the deadline rather than whatever the broken read raised.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._done = False
+        self._connection: Any = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def attach(self, connection: Any) -> None:
+        """Watch ``connection`` (an urllib3 connection, connected or about to be)."""
+        with self._lock:
+            self._connection = connection
+            fired = self.fired and not self._done
+        if fired:
+            _shut(connection)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            connection = self._connection
+        if connection is not None:
+            _shut(connection)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            # The plain socket's shutdown, even under TLS: it only wakes the reader,
+            # without touching the TLS object another thread is reading through.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _WatchedPoolMixin:
+    """Hands every connection it gives out to the current attempt's :class:`_Watch`."""
+
+    def __init__(self, *args: Any, watches: threading.local, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sharokey_watches = watches
+
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        connection = super()._get_conn(timeout)  # type: ignore[misc]
+        watch = getattr(self._sharokey_watches, "current", None)
+        if watch is not None:
+            watch.attach(connection)
+        return connection
+
+
+class _WatchedHTTPPool(_WatchedPoolMixin, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_WatchedPoolMixin, urllib3.HTTPSConnectionPool):
+    pass
+
+
+def _watch_pools(manager: Any, watches: threading.local) -> None:
+    # Only the stock pools are replaced (a SOCKS manager keeps its own).
+    classes = getattr(manager, "pool_classes_by_scheme", None)
+    if not isinstance(classes, dict) or classes.get("http") is not urllib3.HTTPConnectionPool:
+        return
+    manager.pool_classes_by_scheme = {
+        "http": functools.partial(_WatchedHTTPPool, watches=watches),
+        "https": functools.partial(_WatchedHTTPSPool, watches=watches),
+    }
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with watched pools, direct or through a proxy."""
+
+    def __init__(self, watches: threading.local, **kwargs: Any) -> None:
+        self._sharokey_watches = watches  # before super(): it builds the pool manager
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _watch_pools(self.poolmanager, self._sharokey_watches)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        _watch_pools(manager, self._sharokey_watches)
+        return manager
+
+
+class _NoAmbientAuth(requests.auth.AuthBase):
+    """An explicit "no auth": keeps requests from reading ``~/.netrc`` (``trust_env``).
+
+    With a netrc entry for the API host, requests would replace the bearer
+    token with Basic credentials, and give reveal (which carries no
+    ``Authorization`` at all) some. Any auth object stops it; this one
+    leaves the request as built.
+    """
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+_NO_AUTH = _NoAmbientAuth()
+
+
+class _Environment:
+    """Proxies and CA bundle from the environment, read once per host, never credentials.
+
+    The transport's own session has ``trust_env`` off (no netrc); what legacy
+    setups rely on from the environment (``HTTPS_PROXY``, ``NO_PROXY``,
+    ``REQUESTS_CA_BUNDLE``) is resolved here instead, once per scheme and host.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proxies: dict[str, dict[str, str]] = {}
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        self.verify: Union[bool, str] = bundle or True
+
+    def proxies(self, url: str) -> dict[str, str]:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            found = self._proxies.get(key)
+        if found is None:
+            found = dict(requests.utils.get_environ_proxies(key + "/"))
+            with self._lock:
+                self._proxies[key] = found
+        return found
+
+
 class RequestsTransport:
-    """Sync transport over a ``requests.Session``; thread-safe for concurrent sends."""
+    """Sync transport over a ``requests.Session``; thread-safe for concurrent sends.
+
+    ``max_response_bytes`` caps each answer once decoded (see ``_budget``).
+    The total deadline of a :class:`Timeout` is enforced by a watch that shuts
+    the connection down when it passes (see :class:`_Watch`); with a caller's
+    own session, whose pools are not ours, it covers the answer's body but not
+    a server slow to send its headers (their reads are bounded by ``read``).
+    """
 
     def __init__(
-        self, session: Optional[requests.Session] = None, max_connections: int = 10
+        self,
+        session: Optional[requests.Session] = None,
+        max_connections: int = 10,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         _guard_urllib3_logs()
+        self._limit = check_max_response_bytes(max_response_bytes)
+        self._watches = threading.local()
+        self._environment: Optional[_Environment] = None
         if session is not None:
             self._session = session
             self._owns_session = False
         else:
             self._session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(
+            # No netrc, no environment read per call: _Environment has what is needed.
+            self._session.trust_env = False
+            self._environment = _Environment()
+            adapter = _Adapter(
+                self._watches,
                 pool_connections=1,
                 pool_maxsize=max_connections,
                 pool_block=True,
@@ -97,28 +268,54 @@ class RequestsTransport:
     def session(self) -> requests.Session:
         return self._session
 
+    def _settings(self, request: Request) -> dict[str, Any]:
+        if self._environment is None:
+            return {}
+        return {
+            "proxies": self._environment.proxies(request.url),
+            "verify": self._environment.verify,
+        }
+
     def send(self, request: Request, timeout: Timeout) -> Response:
-        started = time.monotonic()
+        watch = _Watch(timeout.total) if timeout.total is not None else None
+        self._watches.current = watch
+        headers = dict(request.headers)
+        headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
         mapping = ExceptionMap(_map, request, timeout)
-        with mapping:
-            with self._session.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=request.body,
-                timeout=(timeout.connect, _read_timeout(timeout)),
-                allow_redirects=False,
-                stream=True,
-            ) as answer:
-                body = _read(answer, None if timeout.total is None else started + timeout.total)
-                status, headers = answer.status_code, list(answer.headers.items())
-            if body is None:
-                raise RequestTimeoutError(
-                    f"{host_of(request)} did not finish answering in time "
-                    f"({limit_text(timeout.total)}; the request may have been received).",
-                    request_sent=True,
-                )
-            return Response(status=status, headers=headers, body=body)
+        try:
+            with mapping:
+                with self._session.request(
+                    request.method,
+                    request.url,
+                    headers=headers,
+                    data=request.body,
+                    timeout=(_within_total(timeout.connect, timeout), _read_timeout(timeout)),
+                    allow_redirects=False,
+                    stream=True,
+                    auth=_NO_AUTH,
+                    **self._settings(request),
+                ) as answer:
+                    connection = getattr(answer.raw, "connection", None)
+                    if watch is not None and connection is not None:
+                        # A caller's session: at least the body is watched from here on.
+                        watch.attach(connection)
+                    status, headers_out = answer.status_code, list(answer.headers.items())
+                    reader = BodyReader(answer.headers, status, self._limit)
+                    for chunk in iter(lambda: answer.raw.read(_CHUNK, decode_content=False), b""):
+                        reader.feed(chunk)
+                if watch is None or not watch.fired:
+                    return Response(status=status, headers=headers_out, body=reader.body())
+        finally:
+            if watch is not None:
+                watch.stop()
+            self._watches.current = None
+        if watch is not None and watch.fired:
+            raise RequestTimeoutError(
+                f"{host_of(request)} did not finish answering in time "
+                f"({limit_text(timeout.total)} in all per attempt; "
+                "the request may have been received).",
+                request_sent=True,
+            )
         mapping.raise_mapped()
 
     def close(self) -> None:
@@ -130,35 +327,17 @@ class RequestsTransport:
         return f"RequestsTransport(owns_session={self._owns_session})"
 
 
-def _read_timeout(timeout: Timeout) -> Optional[float]:
-    # requests has no overall deadline: no single wait may outlast the total either.
+def _within_total(seconds: Optional[float], timeout: Timeout) -> Optional[float]:
+    # No single wait may outlast the total either.
     if timeout.total is None:
-        return timeout.read
-    if timeout.read is None:
+        return seconds
+    if seconds is None:
         return timeout.total
-    return min(timeout.read, timeout.total)
+    return min(seconds, timeout.total)
 
 
-def _read(answer: requests.Response, deadline: Optional[float]) -> Optional[bytes]:
-    """The whole body, or None when the total deadline passed while it arrived."""
-    if deadline is None:
-        return answer.content
-    raw = answer.raw
-    # read1 returns what has arrived instead of waiting for a full chunk, so a body
-    # that trickles in is still cut off at the deadline (urllib3 1.26 lacks it).
-    pieces: Iterator[bytes] = (
-        iter(lambda: raw.read1(_CHUNK, decode_content=True), b"")
-        if hasattr(raw, "read1")
-        else answer.iter_content(_CHUNK)
-    )
-    parts = []
-    for chunk in pieces:
-        parts.append(chunk)
-        if time.monotonic() > deadline:
-            return None
-    if time.monotonic() > deadline:
-        return None
-    return b"".join(parts)
+def _read_timeout(timeout: Timeout) -> Optional[float]:
+    return _within_total(timeout.read, timeout)
 
 
 def _with_reason(exc: BaseException) -> tuple[BaseException, ...]:

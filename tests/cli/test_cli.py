@@ -516,7 +516,7 @@ def test_config_show_with_nothing_configured(
         f"Config file:  {path} (not created yet)",
         "Token:        (none: pass --token, set SHAROKEY_TOKEN or run `sharokey config --token -`)",
         "API URL:      https://api.sharokey.com/api/v1 (from default)",
-        "Timeout:      default (connect 5 s, read 30 s)",
+        "Timeout:      default (connect 5 s, read 30 s, 60 s in all)",
     ]
     assert not path.exists()
     assert cli.main(["config", "--show", "--json"]) == 0

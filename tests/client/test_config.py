@@ -128,8 +128,10 @@ def test_a_missing_token_is_reported_by_the_first_call_that_needs_it() -> None:
 
 
 def test_timeouts() -> None:
-    assert config.Timeout.of(3) == config.Timeout(connect=3.0, read=3.0)
-    assert config.Timeout() == config.Timeout(connect=5.0, read=30.0, total=None)
+    # One number bounds everything by it, the whole exchange included (the CLI's --timeout).
+    assert config.Timeout.of(3) == config.Timeout(connect=3.0, read=3.0, total=3.0)
+    # By default an attempt has 60 s in all, whatever the server trickles.
+    assert config.Timeout() == config.Timeout(connect=5.0, read=30.0, total=60.0)
     with pytest.raises(sharokey.ConfigurationError):
         config.Timeout(connect=-1)
     with pytest.raises(sharokey.ConfigurationError):

@@ -317,13 +317,22 @@ def _statuses(cls: type[SharokeyError]) -> str:
 def _sdk_codes() -> dict[type[SharokeyError], list[str]]:
     """Codes the SDK itself sets on errors beyond each class's default."""
     from sharokey.config import missing_token_error
-    from sharokey.errors import INVALID_JSON, TLS_ERROR, InvalidResponseError, NetworkError
+    from sharokey.errors import (
+        API_URL_NOT_FOUND,
+        INVALID_JSON,
+        RESPONSE_TOO_LARGE,
+        TLS_ERROR,
+        ConfigurationError,
+        InvalidResponseError,
+        NetworkError,
+    )
 
     token_missing = missing_token_error()
     return {
         type(token_missing): [token_missing.code],
         NetworkError: [TLS_ERROR],
-        InvalidResponseError: [INVALID_JSON],
+        InvalidResponseError: [INVALID_JSON, RESPONSE_TOO_LARGE],
+        ConfigurationError: [API_URL_NOT_FOUND],
     }
 
 
