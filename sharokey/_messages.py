@@ -16,9 +16,22 @@ import attrs
 
 from sharokey.errors import NotFoundError
 
-__all__ = ["Effect", "Headers", "Offload", "Operation", "Request", "Response", "Send"]
+__all__ = [
+    "Effect",
+    "Headers",
+    "Offload",
+    "Operation",
+    "Progress",
+    "Request",
+    "Response",
+    "Send",
+]
 
 T = TypeVar("T")
+
+#: ``progress(done, total)``: bytes of one body moved so far, and how many there are in all
+#: (``None`` when the other side did not say: an answer without ``Content-Length``).
+Progress = Callable[[int, Optional[int]], None]
 
 
 class Headers(Mapping[str, str]):
@@ -58,6 +71,12 @@ class Request:
     read timeout); ``sharokey._retry.repeatable`` decides it. ``label`` is what
     logs show: the path with request tokens masked and the ``search`` value
     hidden. The URL, headers and body never appear in ``repr``.
+
+    ``upload_progress`` / ``download_progress``: the caller's
+    :data:`Progress` callback for this request's body (a create) or for its
+    answer's body (a reveal), when one was given. A transport may call it as
+    bytes go out or come in (the built-in ones do, see
+    ``sharokey.transports._progress``) or ignore it.
     """
 
     method: str
@@ -66,6 +85,8 @@ class Request:
     body: Optional[bytes] = attrs.field(default=None, repr=False)
     ambiguous_safe: bool = False
     label: str = ""
+    upload_progress: Optional[Progress] = attrs.field(default=None, repr=False, eq=False)
+    download_progress: Optional[Progress] = attrs.field(default=None, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)

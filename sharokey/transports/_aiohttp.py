@@ -33,17 +33,12 @@ from sharokey.errors import (
 )
 from sharokey.transports._budget import ACCEPT_ENCODING, BodyReader
 from sharokey.transports._exceptions import ExceptionMap, ExceptionTable, Fault, translate
+from sharokey.transports._progress import Transfer
 
 __all__ = ["AiohttpTransport"]
 
 _STREAM_ABOVE = 1024 * 1024
 _SLICE = 256 * 1024
-
-
-async def _slices(body: bytes) -> AsyncGenerator[memoryview, None]:
-    view = memoryview(body)
-    for start in range(0, len(view), _SLICE):
-        yield view[start : start + _SLICE]
 
 
 async def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
@@ -116,12 +111,13 @@ class AiohttpTransport:
         headers = dict(request.headers)
         headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
         data: Any = request.body
-        if data is not None and len(data) > _STREAM_ABOVE:
+        transfer = Transfer(request)  # the caller's progress, if any, counted per attempt
+        if data is not None and (len(data) > _STREAM_ABOVE or request.upload_progress is not None):
             # One 14 MB transport.write() copies the body inside the loop (several ms);
             # slices keep each write short and let the loop run between them.
             headers["Content-Length"] = str(len(data))
-            data = _slices(data)
-        mapping = ExceptionMap(_map, request, timeout)
+            data = transfer.upload_slices(data, _SLICE)
+        mapping = ExceptionMap(_map, request, timeout, transfer)
         with mapping:
             async with session.request(
                 request.method,
@@ -137,7 +133,8 @@ class AiohttpTransport:
             ) as answer:
                 # Read it all inside the block so the connection goes back to the pool;
                 # the reader's BytesIO does not copy a 14 MB answer in the loop.
-                reader = BodyReader(answer.headers, answer.status, self._limit)
+                received = transfer.receiving(answer.headers)
+                reader = BodyReader(answer.headers, answer.status, self._limit, received)
                 async for chunk in answer.content.iter_any():
                     reader.feed(chunk)
                 return Response(

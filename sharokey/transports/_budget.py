@@ -104,10 +104,17 @@ class BodyReader:
     ``feed`` takes raw bytes as they arrive; ``body`` returns the decoded
     whole. ``headers`` decide the decoding (``Content-Encoding``) and, when a
     ``Content-Length`` already says the answer is over the cap, refuse it
-    before a byte is read.
+    before a byte is read. ``received`` (``_progress.Transfer.receiving``)
+    is told the length of each raw chunk once it is taken in, ``0`` first.
     """
 
-    def __init__(self, headers: Mapping[str, str], status: int, limit: int) -> None:
+    def __init__(
+        self,
+        headers: Mapping[str, str],
+        status: int,
+        limit: int,
+        received: Optional[Callable[[int], None]] = None,
+    ) -> None:
         self._limit = limit
         self._status = status
         self._count = 0
@@ -125,6 +132,9 @@ class BodyReader:
         length = headers.get("content-length", "").strip()
         if length.isdigit() and int(length) > limit:
             raise too_large(limit, status)
+        self._received = received
+        if received is not None:
+            received(0)
 
     def _decoded(self, data: bytes, depth: int = 0) -> Iterator[bytes]:
         if depth == len(self._layers):
@@ -141,6 +151,8 @@ class BodyReader:
                 self._buffer = io.BytesIO()  # let go of what was read at once
                 raise too_large(self._limit, self._status)
             self._buffer.write(piece)
+        if self._received is not None:
+            self._received(len(data))
 
     def body(self) -> bytes:
         """The decoded body (``getvalue`` does not copy it)."""

@@ -9,7 +9,8 @@ The chain is always cut the same way: the SDK error is raised *after* the
 ``with`` block, outside any handler, so it has neither ``__cause__`` nor
 ``__context__``. A library's exception text carries the full URL (request
 tokens included): it must never ride along. Exceptions no row matches are
-not ours to judge and pass through untouched.
+not ours to judge and pass through untouched, and so does the exception of a
+caller's progress callback, whatever the library wrapped it in (``_progress``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import attrs
 from sharokey._messages import Request
 from sharokey.config import Timeout
 from sharokey.errors import NetworkError, SharokeyError
+from sharokey.transports._progress import Transfer
 
 __all__ = [
     "ExceptionMap",
@@ -109,17 +111,31 @@ def translate(
 Mapper = Callable[[BaseException, Request, Timeout], Optional[SharokeyError]]
 
 
+def _interrupt(exc: Optional[BaseException]) -> bool:
+    """A cancellation or Ctrl-C under way: it goes first, whatever else happened."""
+    return exc is not None and not isinstance(exc, Exception)
+
+
 class ExceptionMap:
     """Context manager applying a backend's ``mapper`` to what the block raises.
 
     A mapped exception is swallowed at the end of the block; the transport
-    calls :meth:`raise_mapped` right after it, outside any handler.
+    calls :meth:`raise_mapped` right after it, outside any handler. When the
+    ``transfer``'s progress callback raised, that exception leaves the block
+    instead, as the callback raised it, even if the library went on to an answer.
     """
 
-    def __init__(self, mapper: Mapper, request: Request, timeout: Timeout) -> None:
+    def __init__(
+        self,
+        mapper: Mapper,
+        request: Request,
+        timeout: Timeout,
+        transfer: Optional[Transfer] = None,
+    ) -> None:
         self._mapper = mapper
         self._request = request
         self._timeout = timeout
+        self._transfer = transfer
         self.error: Optional[SharokeyError] = None
 
     def __enter__(self) -> ExceptionMap:
@@ -131,6 +147,14 @@ class ExceptionMap:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> bool:
+        transfer = self._transfer
+        if transfer is not None and transfer.failure is not None and not _interrupt(exc):
+            failure, transfer.failure = transfer.failure, None
+            context = failure.__context__
+            try:
+                raise failure
+            finally:
+                failure.__context__ = context  # not the library's wrapper being handled here
         if exc is None:
             return False
         self.error = self._mapper(exc, self._request, self._timeout)

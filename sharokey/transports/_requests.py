@@ -48,6 +48,7 @@ from sharokey.transports._exceptions import (
     limit_text,
     translate,
 )
+from sharokey.transports._progress import Transfer
 
 __all__ = ["RequestsTransport"]
 
@@ -281,14 +282,15 @@ class RequestsTransport:
         self._watches.current = watch
         headers = dict(request.headers)
         headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
-        mapping = ExceptionMap(_map, request, timeout)
+        transfer = Transfer(request)  # the caller's progress, if any, counted per attempt
+        mapping = ExceptionMap(_map, request, timeout, transfer)
         try:
             with mapping:
                 with self._session.request(
                     request.method,
                     request.url,
                     headers=headers,
-                    data=request.body,
+                    data=transfer.upload_file(request.body),
                     timeout=(_within_total(timeout.connect, timeout), _read_timeout(timeout)),
                     allow_redirects=False,
                     stream=True,
@@ -300,7 +302,8 @@ class RequestsTransport:
                         # A caller's session: at least the body is watched from here on.
                         watch.attach(connection)
                     status, headers_out = answer.status_code, list(answer.headers.items())
-                    reader = BodyReader(answer.headers, status, self._limit)
+                    received = transfer.receiving(answer.headers)
+                    reader = BodyReader(answer.headers, status, self._limit, received)
                     for chunk in iter(lambda: answer.raw.read(_CHUNK, decode_content=False), b""):
                         reader.feed(chunk)
                 if watch is None or not watch.fired:
