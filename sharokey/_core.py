@@ -190,7 +190,9 @@ class Core:
         geolocation: Any = None,
         attachments: Any = None,
         idempotency_key: Optional[str] = None,
+        progress: Any = None,
     ) -> Operation[CreatedSecret]:
+        on_progress = _validate.progress_callback(progress)
         args = _validate.create_args(
             content,
             hours,
@@ -224,6 +226,8 @@ class Core:
             body=built.body,
             idempotent_post=self.retry_ambiguous_posts,
         )
+        if on_progress is not None:
+            request = attrs.evolve(request, upload_progress=on_progress)
         del built
         envelope = yield Send(request, self._answer(fixed=True))
         del request
@@ -357,7 +361,9 @@ class Core:
         password: Optional[str] = None,
         otp: Optional[str] = None,
         captcha: Optional[str] = None,
+        progress: Any = None,
     ) -> Operation[RevealedSecret]:
+        on_progress = _validate.progress_callback(progress)
         link = parse_share_url(share_url)
         answers = _validate.reveal_args(password=password, otp=otp, captcha=captcha)
         segment = _validate.path_segment(link.slug, "share_url")
@@ -372,6 +378,8 @@ class Core:
             body=json.dumps(fields, separators=(",", ":")).encode("utf-8"),
             idempotent_post=self.retry_ambiguous_posts,
         )
+        if on_progress is not None:
+            request = attrs.evolve(request, download_progress=on_progress)
         parse = functools.partial(
             open_revealed, key_b=link.key_b, slug=link.slug, api_url=self.api_url
         )

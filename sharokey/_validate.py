@@ -8,6 +8,7 @@ message names the limit. Messages never quote a password or the content.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 import re
@@ -17,6 +18,7 @@ from urllib.parse import quote
 
 import attrs
 
+from sharokey._messages import Progress
 from sharokey.errors import ValidationError
 from sharokey.limits import (
     MAX_HOURS,
@@ -38,6 +40,7 @@ __all__ = [
     "create_args",
     "list_args",
     "path_segment",
+    "progress_callback",
     "request_args",
     "reveal_args",
 ]
@@ -180,6 +183,18 @@ def idempotency_key(value: object) -> Optional[str]:
             details={
                 "idempotency_key": [f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"]
             },
+        )
+    return value
+
+
+def progress_callback(value: object) -> Optional[Progress]:
+    """``progress=``: None, or a plain callable (a coroutine function would never be awaited)."""
+    if value is None:
+        return None
+    if not callable(value) or inspect.iscoroutinefunction(value):
+        raise ValidationError(
+            "progress must be a plain function taking (done, total), not a coroutine function.",
+            details={"progress": ["must be a plain callable"]},
         )
     return value
 

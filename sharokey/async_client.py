@@ -167,8 +167,16 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         geolocation: Union[str, Sequence[str], None] = None,
         attachments: Optional[Sequence[Any]] = None,
         idempotency_key: Optional[str] = None,
+        progress: Optional[Callable[[int, Optional[int]], None]] = None,
     ) -> CreatedSecret:
-        """Encrypt and store a secret (files are read and sealed in a worker thread)."""
+        """Encrypt and store a secret (files are read and sealed in a worker thread).
+
+        ``progress(done, total)``: as for :meth:`Sharokey.create
+        <sharokey.Sharokey.create>`, a plain function (not a coroutine
+        function) called on the event loop's thread as the body is written:
+        it must return at once (no blocking I/O; hand the numbers to your
+        own task if it must do more).
+        """
         return await self._run(
             self._core.create(
                 content,
@@ -184,6 +192,7 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
                 geolocation=geolocation,
                 attachments=attachments,
                 idempotency_key=idempotency_key,
+                progress=progress,
             )
         )
 
@@ -205,9 +214,18 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         password: Optional[str] = None,
         otp: Optional[str] = None,
         captcha: Optional[str] = None,
+        *,
+        progress: Optional[Callable[[int, Optional[int]], None]] = None,
     ) -> RevealedSecret:
-        """Fetch and decrypt a secret from its share link (decoded and decrypted off the loop)."""
-        return await self._run(self._core.reveal(share_url, password, otp, captcha))
+        """Fetch and decrypt a secret from its share link (decoded and decrypted off the loop).
+
+        ``progress(done, total)``: as for :meth:`Sharokey.reveal
+        <sharokey.Sharokey.reveal>`, a plain function called on the event
+        loop's thread as the answer arrives; it must return at once.
+        """
+        return await self._run(
+            self._core.reveal(share_url, password, otp, captcha, progress=progress)
+        )
 
     # ----------------------------------------------------------------- requests
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import tenacity
 
@@ -128,11 +128,20 @@ class Sharokey(ClientShell[Transport]):
         geolocation: Union[str, Sequence[str], None] = None,
         attachments: Optional[Sequence[Any]] = None,
         idempotency_key: Optional[str] = None,
+        progress: Optional[Callable[[int, Optional[int]], None]] = None,
     ) -> CreatedSecret:
         """Encrypt and store a secret; ``share_url`` of the result is the link to hand out.
 
         ``attachments``: paths, ``(name, bytes)`` pairs or binary file objects
         (at most 10 files, 10 MiB in all).
+
+        ``progress(done, total)`` is called, in the calling thread, as the
+        request body goes out: ``(0, total)`` when it starts, then after each
+        block handed to the socket, the last call with ``done == total`` (the
+        body's size in bytes; encryption is over by then). A retry starts again
+        at 0. An exception it raises abandons the request (its connection is
+        closed) and propagates as is, never retried; the secret may or may
+        not have been created. Transports of your own may ignore it.
         """
         return self._run(
             self._core.create(
@@ -149,6 +158,7 @@ class Sharokey(ClientShell[Transport]):
                 geolocation=geolocation,
                 attachments=attachments,
                 idempotency_key=idempotency_key,
+                progress=progress,
             )
         )
 
@@ -170,14 +180,24 @@ class Sharokey(ClientShell[Transport]):
         password: Optional[str] = None,
         otp: Optional[str] = None,
         captcha: Optional[str] = None,
+        *,
+        progress: Optional[Callable[[int, Optional[int]], None]] = None,
     ) -> RevealedSecret:
         """Fetch and decrypt a secret from its share link (counts one view).
 
         Sent to this client's API URL without the token. A protected secret
         raises ``ProtectionError``; for OTP, the first call raises
         ``OtpRequiredError`` (a code was sent): call again with ``otp=``.
+
+        ``progress(done, total)`` is called, in the calling thread, as the
+        answer comes in: ``(0, total)`` once its headers arrived, then after
+        each chunk received; ``total`` is the answer's ``Content-Length``
+        (``None`` when the server sends none), so the last call has
+        ``done == total``. Decryption follows it. A retry starts again at 0.
+        An exception it raises abandons the answer (its connection is closed)
+        and propagates as is; the view was already counted by the service.
         """
-        return self._run(self._core.reveal(share_url, password, otp, captcha))
+        return self._run(self._core.reveal(share_url, password, otp, captcha, progress=progress))
 
     # ----------------------------------------------------------------- requests
 
