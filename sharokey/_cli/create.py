@@ -75,8 +75,8 @@ def cmd_create(args: argparse.Namespace) -> int:
     client_options: dict[str, Any] = {}
     if args.unique_nonces:
         client_options["attachment_nonces"] = "unique"
-    show_progress = total > _PROGRESS_THRESHOLD and sys.stderr.isatty()
-    label = f"encrypting and uploading {total / _MIB:.1f} MiB…"
+    show_progress = total > _PROGRESS_THRESHOLD and terminal.shows_progress(args)
+    label = f"encrypting {total / _MIB:.1f} MiB…"
     with make_client(args, **client_options) as client:
         kwargs: dict[str, Any] = {}
         for name in ("description", "message", "otp_email", "otp_phone", "ip_whitelist"):
@@ -91,7 +91,11 @@ def cmd_create(args: argparse.Namespace) -> int:
             kwargs["captcha"] = True
         if args.attach:
             kwargs["attachments"] = list(args.attach)
-        with sdk_warnings(shared_expected=shared), terminal.Spinner(label, enabled=show_progress):
+        line = terminal.TransferLine(
+            "uploading", before=label, after="waiting for the answer…", enabled=show_progress
+        )
+        with sdk_warnings(shared_expected=shared), line:
+            kwargs["progress"] = line.progress
             created = client.create(content, hours=args.hours, views=args.views, **kwargs)
     if wants_json(args):
         output.dump_json(unstructure(created))

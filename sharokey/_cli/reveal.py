@@ -21,19 +21,24 @@ from sharokey._cli.files import SavedFile, prepare_dir, write_files
 from sharokey.errors import OtpRequiredError, ProtectionError
 
 if TYPE_CHECKING:
+    from sharokey._messages import Progress
     from sharokey.client import Sharokey
 
 __all__ = ["cmd_reveal"]
 
 
-def _reveal_with_prompts(client: Sharokey, args: argparse.Namespace) -> Any:
+def _reveal_with_prompts(
+    client: Sharokey, args: argparse.Namespace, progress: Optional[Progress] = None
+) -> Any:
     """Reveal; on a terminal, ask for a missing password or the code that was just sent."""
     password = terminal.password_value(args.password, confirm=False)
     otp: Optional[str] = args.otp
     asked: set[str] = set()
     while True:
         try:
-            return client.reveal(args.share_url, password=password, otp=otp, captcha=args.captcha)
+            return client.reveal(
+                args.share_url, password=password, otp=otp, captcha=args.captcha, progress=progress
+            )
         except OtpRequiredError as exc:
             if otp is not None or "otp" in asked or not terminal.can_prompt_secret():
                 raise
@@ -91,8 +96,11 @@ def cmd_reveal(args: argparse.Namespace) -> int:
     if chosen:
         # Before the reveal: a view must not be spent on a directory we cannot write.
         prepare_dir(directory)
-    with make_client(args) as client:
-        revealed = _reveal_with_prompts(client, args)
+    line = terminal.TransferLine(
+        "downloading", after="decrypting…", enabled=terminal.shows_progress(args)
+    )
+    with make_client(args) as client, line:
+        revealed = _reveal_with_prompts(client, args, line.progress)
     files = [(a.name, a.data) for a in revealed.attachments]
     as_json = wants_json(args)
     out = stdout()

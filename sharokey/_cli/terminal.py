@@ -7,24 +7,28 @@ Tests replace :func:`interactive` and :func:`can_prompt_secret`.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import sys
 import threading
 import time
 from types import TracebackType
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
+from sharokey._cli.context import wants_json
 from sharokey._cli.errors import CliError, UsageError
 
 __all__ = [
-    "Spinner",
+    "PROGRESS_ABOVE",
+    "TransferLine",
     "ask",
     "ask_to_confirm",
     "can_prompt_secret",
     "interactive",
     "password_value",
     "prompt_secret",
+    "shows_progress",
 ]
 
 
@@ -99,37 +103,119 @@ def password_value(value: Union[str, bool, None], *, confirm: bool) -> Optional[
     return first
 
 
-class Spinner:
-    """A one-line progress indicator on stderr for slow work (big attachments).
+#: A transfer of at most this many bytes shows no line: it is over before anyone could read it.
+PROGRESS_ABOVE = 1024 * 1024
 
-    It only draws when ``enabled`` (the caller checks stderr is a terminal),
-    so logs and pipes never see carriage returns.
+
+def shows_progress(args: argparse.Namespace) -> bool:
+    """Whether a progress line may be drawn: stderr is a terminal, and no --quiet or --json."""
+    try:
+        on_terminal = sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+    return on_terminal and not getattr(args, "quiet", False) and not wants_json(args)
+
+
+def _columns() -> int:
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        columns = 0
+    return columns if columns > 0 else 80
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1048576:.1f}"
+
+
+class TransferLine:
+    """One line on stderr for a big upload or download, driven by the SDK's ``progress``.
+
+    While ``before`` work runs (encrypting a create) a spinner turns beside
+    that label. Once bytes are reported through :attr:`progress` (the SDK
+    callback; None when not ``enabled``), the line shows bytes done of the
+    total, the percentage and the rate, redrawn at most 10 times a second, the
+    last byte always; then ``after`` (decrypting a reveal) turns until the
+    block ends. Transfers of at most ``at_least`` bytes draw nothing. On exit
+    the line is erased (carriage return, erase to end of line), so nothing of
+    it stays on the screen and what the command prints next starts clean.
     """
 
     _FRAMES = "|/-\\"
+    _EVERY = 0.1  # seconds between two redraws of the bytes, at least
 
-    def __init__(self, label: str, *, enabled: bool) -> None:
-        self.label = label
+    def __init__(
+        self,
+        verb: str,
+        *,
+        enabled: bool,
+        before: Optional[str] = None,
+        after: Optional[str] = None,
+        at_least: int = PROGRESS_ABOVE,
+    ) -> None:
+        self.verb = verb
         self.enabled = enabled
+        self._label = before  # what the spinner shows now; None: it shows nothing
+        self._after = after
+        self._at_least = at_least
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        self._start = 0.0
+        self._drawn = False
+        self._frame = 0
+        self._last = 0.0  # when the bytes were last drawn
+        self._started = 0.0  # when this attempt's first byte report came
+        self.progress: Optional[Callable[[int, Optional[int]], None]] = (
+            self._report if enabled else None
+        )
 
-    def _draw(self) -> None:
-        frame = 0
+    def _draw(self, text: str) -> None:
+        # With the lock held. Cut to the width: a wrapped line could not be erased.
+        sys.stderr.write("\r\x1b[K" + text[: _columns() - 1])
+        sys.stderr.flush()
+        self._drawn = True
+
+    def _turn(self) -> None:
+        with self._lock:
+            if self._label is not None:
+                self._draw(f"{self._FRAMES[self._frame % 4]} {self._label}")
+                self._frame += 1
+
+    def _spin(self) -> None:
         while not self._stop.wait(0.1):
-            elapsed = time.monotonic() - self._start
-            text = f"\r{self._FRAMES[frame % 4]} {self.label} {elapsed:4.0f} s"
-            sys.stderr.write(text)
-            sys.stderr.flush()
-            frame += 1
+            self._turn()
 
-    def __enter__(self) -> Spinner:
-        self._start = time.monotonic()
+    def _report(self, done: int, total: Optional[int]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if done == 0:
+                self._started = now  # a retry starts the rate again too
+            if (total if total is not None else done) <= self._at_least:
+                return
+            last = total is not None and done >= total
+            if self._label is None and not last and now - self._last < self._EVERY:
+                return
+            self._label = None  # the bytes replace the spinner
+            self._last = now
+            self._draw(self._line(done, total, now - self._started))
+            if last and self._after is not None:
+                self._label = self._after
+                self._draw(f"{self._FRAMES[0]} {self._label}")
+
+    def _line(self, done: int, total: Optional[int], elapsed: float) -> str:
+        text = f"{self.verb} {_mib(done)}"
+        if total is not None:
+            text += f" of {_mib(total)} MiB  {done * 100 // max(total, 1):3d}%"
+        else:
+            text += " MiB"
+        if elapsed > 0:
+            text += f"  {_mib(int(done / elapsed))} MiB/s"
+        return text
+
+    def __enter__(self) -> TransferLine:
         if self.enabled:
-            sys.stderr.write(f"{self.label}")
-            sys.stderr.flush()
-            self._thread = threading.Thread(target=self._draw, name="sharokey-spinner")
+            self._turn()
+            self._thread = threading.Thread(target=self._spin, name="sharokey-progress")
             self._thread.daemon = True
             self._thread.start()
         return self
@@ -143,7 +229,9 @@ class Spinner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-            elapsed = time.monotonic() - self._start
-            outcome = "done" if exc_type is None else "failed"
-            sys.stderr.write(f"\r\x1b[K{self.label} {outcome} ({elapsed:.1f} s)\n")
-            sys.stderr.flush()
+        with self._lock:
+            self._label = None
+            if self._drawn:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+                self._drawn = False
