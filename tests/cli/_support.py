@@ -62,3 +62,31 @@ def checks_of(out: str) -> list[tuple[str, str]]:
         (match.group(1), match.group(2))
         for match in re.finditer(r"^(PASS|FAIL|SKIP)  (\S+(?: \S+)?)\s", out, re.M)
     ]
+
+
+def shown(raw: str) -> list[str]:
+    """The lines a terminal shows once ``raw`` (LF line ends, as ``Terminal.screen`` has them)
+    was written to it: ``\\r`` returns to the start of the line, ``ESC [ K`` erases from the
+    cursor to the end of the line, anything else overwrites what was under the cursor."""
+    lines: list[str] = []
+    line: list[str] = []
+    column = 0
+    at = 0
+    while at < len(raw):
+        if raw.startswith("\x1b[K", at):
+            del line[column:]
+            at += 3
+            continue
+        char = raw[at]
+        if char == "\n":
+            lines.append("".join(line))
+            line, column = [], 0
+        elif char == "\r":
+            column = 0
+        else:
+            line[column : column + 1] = [char]
+            column += 1
+        at += 1
+    if line:
+        lines.append("".join(line))
+    return lines

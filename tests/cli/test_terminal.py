@@ -25,7 +25,7 @@ import pytest
 from sharokey.client import Sharokey
 from sharokey.errors import ProtectionError
 
-from ._support import link_in, slug_of, subprocess_env
+from ._support import link_in, shown, slug_of, subprocess_env
 
 emulator = pytest.importorskip("sharokey.emulator")
 termios = pytest.importorskip("termios", reason="pseudo-terminals are POSIX")
@@ -263,37 +263,99 @@ def test_create_without_content_asks_for_it_without_echo(terminal: Any, client: 
     assert client.reveal(link_in(term.screen)).content == content
 
 
-def test_progress_line_shows_for_big_attachments_on_a_terminal_only(
-    terminal: Any, env: dict[str, str], tmp_path: Path, client: Sharokey, emu: Any
+#: One drawing of the progress line: bytes done, the total, the percentage.
+PROGRESS = re.compile(r"(uploading|downloading) (\d+\.\d) of (\d+\.\d) MiB +(\d+)%")
+
+
+def _progress(screen: str, verb: str) -> list[tuple[float, float, int]]:
+    """Every state the line was drawn in for ``verb``, in order."""
+    return [
+        (float(done), float(total), int(percent))
+        for found, done, total, percent in PROGRESS.findall(screen)
+        if found == verb
+    ]
+
+
+def _traces(lines: list[str]) -> list[str]:
+    """Lines still showing a part of the progress line (none should)."""
+    marks = ("MiB", "encrypting", "waiting for", "decrypting")
+    return [line for line in lines if any(mark in line for mark in marks)]
+
+
+def _assert_counted_to_the_end(states: list[tuple[float, float, int]]) -> None:
+    assert states, "no progress line was drawn"
+    assert [p for _, _, p in states] == sorted(p for _, _, p in states)
+    assert [d for d, _, _ in states] == sorted(d for d, _, _ in states)
+    done, total, percent = states[-1]
+    assert (done, percent) == (total, 100)
+    assert total >= 3.0  # the 3 MiB file, sealed and base64-encoded
+
+
+def test_progress_line_counts_the_upload_and_the_download_then_leaves_no_trace(
+    terminal: Any, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.bin"
+    big.write_bytes(secrets.token_bytes(3 * 1024 * 1024))
+    create = terminal("create", "with a big file", "--attach", str(big), "--unique-nonces")
+    assert create.finish() == 0, create.screen
+    assert "encrypting 3.0 MiB…" in create.screen  # the label while sealing
+    _assert_counted_to_the_end(_progress(create.screen, "uploading"))
+    assert re.search(r"\d+\.\d MiB/s", create.screen)  # the rate
+    # Erased, not left behind: the screen holds the command's output, no trace of the line.
+    lines = shown(create.screen)
+    assert not _traces(lines), lines
+    assert lines[0].startswith("Share link")
+    # Erased before the output was written, not merely overwritten by a longer line.
+    assert "".join(shown(create.screen[: create.screen.index("Share link")])) == ""
+
+    out = tmp_path / "out"
+    reveal = terminal("reveal", link_in(create.screen), "--output-dir", str(out))
+    assert reveal.finish() == 0, reveal.screen
+    _assert_counted_to_the_end(_progress(reveal.screen, "downloading"))
+    assert "decrypting…" in reveal.screen
+    lines = shown(reveal.screen)
+    assert not _traces(lines), lines
+    assert lines[0] == "with a big file"
+    assert "".join(shown(reveal.screen[: reveal.screen.index("with a big file")])) == ""
+    assert (out / "big.bin").read_bytes() == big.read_bytes()
+
+
+def test_no_progress_line_with_quiet_or_json_on_a_terminal(terminal: Any, tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(secrets.token_bytes(3 * 1024 * 1024 // 2))
+    create = terminal("create", "quiet", "--attach", str(big), "--unique-nonces", "--quiet")
+    assert create.finish() == 0, create.screen
+    reveal = terminal("reveal", link_in(create.screen), "--json", "--output-dir", str(tmp_path))
+    assert reveal.finish() == 0, reveal.screen
+    for screen in (create.screen, reveal.screen):
+        assert "\r" not in screen and "MiB" not in screen and "encrypting" not in screen
+
+
+def test_no_progress_line_on_a_pipe(env: dict[str, str], tmp_path: Path, client: Sharokey) -> None:
+    big = tmp_path / "big.bin"
     big.write_bytes(secrets.token_bytes(3 * 1024 * 1024 // 2))  # 1.5 MiB
-    argv = ["create", "with a big file", "--attach", str(big), "--unique-nonces", "--quiet"]
-
-    emu.add_fault("POST /api/v1/secrets delay=1 x1")  # a slow upload: the line keeps turning
-    term = terminal(*argv)
-    assert term.finish() == 0, term.screen
-    assert re.search(r"\r[|/\\-] encrypting and uploading 1\.5 MiB… +\d+ s", term.screen)
-    # The last state replaces the turning line (\r, erase to the end) and ends it.
-    assert re.search(
-        r"\r\x1b\[Kencrypting and uploading 1\.5 MiB… done \(\d+\.\d s\)\n", term.screen
-    )
-
-    piped = subprocess.run(
-        [sys.executable, "-m", "sharokey", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        check=False,
-        timeout=DEADLINE,
-    )
-    assert piped.returncode == 0, piped.stderr
-    assert "encrypting" not in piped.stderr
-    assert "\r" not in piped.stderr
-    [attachment] = client.reveal(piped.stdout.strip()).attachments
-    assert attachment.data == big.read_bytes()
+    results = []
+    for argv in (
+        ["create", "piped", "--attach", str(big), "--unique-nonces"],
+        ["reveal", "-", "--output-dir", str(tmp_path / "out")],
+    ):
+        results.append(
+            subprocess.run(
+                [sys.executable, "-m", "sharokey", *argv],
+                input=link_in(results[0].stdout) if results else None,
+                capture_output=True,
+                text=True,
+                env=env,
+                start_new_session=True,
+                check=False,
+                timeout=DEADLINE,
+            )
+        )
+        assert results[-1].returncode == 0, results[-1].stderr
+    for result in results:
+        assert "\r" not in result.stderr and "MiB" not in result.stderr
+        assert "encrypting" not in result.stderr and "decrypting" not in result.stderr
+    assert (tmp_path / "out" / "big.bin").read_bytes() == big.read_bytes()
 
 
 # --------------------------------------------------------------------------- delete
