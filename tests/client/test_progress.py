@@ -363,3 +363,43 @@ def test_progress_must_be_a_plain_function_and_nothing_is_sent() -> None:
             with pytest.raises(ValidationError):
                 c.reveal("https://app.example.com/s/ABC#" + "k" * 24, progress=bad)
     assert sent == []
+
+
+@live
+def test_a_counted_body_still_goes_with_content_length_not_chunked(
+    hostile: Any, flavour: str
+) -> None:
+    body = os.urandom(MIB + 12345)
+    calls: Calls = []
+    request = Request(
+        method="POST",
+        url=hostile.url("echo") + "/secrets",
+        headers={"Content-Type": "application/json"},
+        body=body,
+        upload_progress=recorder(calls),
+    )
+    timeout = Timeout(connect=5, read=10, total=30)
+    before = len(hostile.seen)
+    if flavour == "sync":
+        transport = RequestsTransport()
+        try:
+            answer = transport.send(request, timeout)
+        finally:
+            transport.close()
+    else:
+        pytest.importorskip("aiohttp")
+        from sharokey.transports import AiohttpTransport
+
+        async def send() -> Response:
+            transport = AiohttpTransport()
+            try:
+                return await transport.send(request, timeout)
+            finally:
+                await transport.aclose()
+
+        answer = asyncio.run(send())
+    assert answer.status == 200
+    [seen] = hostile.seen[before:]
+    assert seen.get("content-length") == str(len(body))
+    assert "transfer-encoding" not in seen
+    assert_counted(calls, len(body))
