@@ -20,7 +20,6 @@ from sharokey._cli.sdk_warnings import sdk_warnings
 __all__ = ["cmd_create"]
 
 _MIB = 1024 * 1024
-_PROGRESS_THRESHOLD = _MIB
 
 
 def _read_stdin_text() -> str:
@@ -75,7 +74,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     client_options: dict[str, Any] = {}
     if args.unique_nonces:
         client_options["attachment_nonces"] = "unique"
-    show_progress = total > _PROGRESS_THRESHOLD and terminal.shows_progress(args)
+    show_progress = total > terminal.PROGRESS_ABOVE and terminal.shows_progress(args)
     label = f"encrypting {total / _MIB:.1f} MiB…"
     with make_client(args, **client_options) as client:
         kwargs: dict[str, Any] = {}
