@@ -54,6 +54,8 @@ def _frozen(value: Any) -> Any:
     """A list or a one-shot iterable as a tuple, so checking it does not consume it."""
     if value is None or isinstance(value, (str, bytes, bytearray, os.PathLike, tuple)):
         return value
+    if hasattr(value, "read"):  # a file is iterable too: never read it here
+        return value
     if isinstance(value, Iterable) and not isinstance(value, Mapping):
         return tuple(value)
     return value
