@@ -509,3 +509,28 @@ def test_a_lost_answer_not_retried_is_that_items_error_and_no_duplicate(
     assert emu.secret_count() == 8  # stored once, by the lost attempt
     good = [(i, r) for i, r in enumerate(results) if not isinstance(r, Exception)]
     assert revealed(emu, [r for _, r in good]) == [f"secret number {i}" for i, _ in good]
+
+
+@pytest.mark.live
+def test_items_with_attachments_open_with_their_own_files(
+    flavour: str, emu: EmulatorHandle, tmp_path: Any
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"from a path")
+    given = [
+        sharokey.NewSecret("with a pair", attachments=(p for p in [("a.bin", b"\x00\x01")])),
+        sharokey.NewSecret("with a path", attachments=[path]),
+        sharokey.NewSecret("", attachments=[("only.txt", b"only a file")]),
+    ]
+
+    with pytest.warns(sharokey.SharokeySecurityWarning):
+        results = live_many(flavour, emu, given, concurrency=3)
+
+    with sharokey.Sharokey(TOKEN, api_url=emu.api_url) as check:
+        opened = [check.reveal(r.share_url) for r in results]
+    assert [o.content for o in opened] == ["with a pair", "with a path", ""]
+    assert [[(a.name, a.data) for a in o.attachments] for o in opened] == [
+        [("a.bin", b"\x00\x01")],
+        [("notes.txt", b"from a path")],
+        [("only.txt", b"only a file")],
+    ]
