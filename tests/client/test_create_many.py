@@ -330,6 +330,45 @@ def test_a_new_secret_never_shows_what_it_protects() -> None:
     assert "shown" in repr(new)
 
 
+def test_a_file_given_alone_as_attachments_is_never_read_while_the_item_is_built(
+    tmp_path: Any,
+) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"line one\nline two\n")
+    with path.open("rb") as handle:
+        new = sharokey.NewSecret("x", attachments=handle, ip_whitelist=iter(["10.0.0.1"]))
+        assert new.attachments is handle
+        assert handle.tell() == 0
+    assert new.ip_whitelist == ("10.0.0.1",)  # a one-shot iterable is kept as a tuple
+
+
+def test_an_interrupt_stops_the_drawing_and_waits_for_the_items_being_sent() -> None:
+    source = Recorded(items(10))
+    started: list[str] = []
+    finished: list[str] = []
+
+    def answer(request: Request) -> Response:
+        name = description_of(request)
+        started.append(name)
+        if name == "item0":
+            raise KeyboardInterrupt  # what Ctrl-C raises; here in a worker, then re-raised
+        finished.append(name)
+        return created(name, request.headers["Idempotency-Key"])
+
+    with (
+        sharokey.Sharokey(
+            TOKEN, api_url=API, transport=MockTransport(answer), max_retries=0
+        ) as client,
+        pytest.raises(KeyboardInterrupt),
+    ):
+        client.create_many(source, concurrency=2)
+
+    assert source.read < 10  # the rest was never drawn
+    # Every item that reached the transport was seen through before the call ended.
+    assert sorted(finished) == sorted(set(started) - {"item0"})
+    assert not [t for t in threading.enumerate() if t.name.startswith("sharokey-many")]
+
+
 # --------------------------------------------------------------------------- bounds
 
 
