@@ -32,6 +32,7 @@ from benchmarks import (
     concurrent_creates,
     get_details,
     large_attachment,
+    scale,
     sequential_creates,
     startup,
 )
@@ -46,6 +47,7 @@ SCENARIOS: dict[str, Callable[[Settings], Scenario]] = {
     "get_details": get_details.build,
     "large_attachment": large_attachment.build,
     "startup": startup.build,
+    "scale": scale.build,
 }
 
 DEFAULT_ROUNDS = 7

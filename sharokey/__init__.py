@@ -34,6 +34,7 @@ from sharokey.errors import (
 )
 
 if TYPE_CHECKING:
+    from sharokey._many import NewSecret
     from sharokey._retry import RetryPolicy
     from sharokey.async_client import AsyncSharokey
     from sharokey.client import Sharokey
@@ -69,6 +70,7 @@ __all__ = [
     "InvalidKeyError",
     "InvalidResponseError",
     "NetworkError",
+    "NewSecret",
     "NotFoundError",
     "OtpRequiredError",
     "Pagination",
@@ -117,6 +119,7 @@ _LAZY = {
     "AttachmentError": "sharokey.exceptions",
     "Timeout": "sharokey.config",
     "RetryPolicy": "sharokey._retry",
+    "NewSecret": "sharokey._many",
     "SyncPage": "sharokey.pagination",
     "AsyncPage": "sharokey.pagination",
     "AsyncPageRequest": "sharokey.pagination",

@@ -13,12 +13,13 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional, TypeVar, Union
 
 import tenacity
 
+from sharokey._many import DEFAULT_CONCURRENCY, CreateItem, CreateOutcome, create_in_tasks
 from sharokey._messages import Offload, Operation, Send
 from sharokey._retry import log_attempt, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
@@ -305,3 +306,20 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    # ----------------------------------------------------------------- many at once
+
+    async def create_many(
+        self, items: Iterable[CreateItem], *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> list[CreateOutcome]:
+        """Create one secret per item, at most ``concurrency`` at a time.
+
+        Items and results as :meth:`Sharokey.create_many <sharokey.Sharokey.create_many>`:
+        one entry per item in input order, its ``CreatedSecret`` or the
+        exception it ended in (``gather(..., return_exceptions=True)``), each
+        item one ``create()`` with its own Idempotency-Key. A plain iterable is
+        read on the event loop, an item at a time as a slot frees up.
+        Cancelling the call cancels the items in flight (their outcome is then
+        unknown, as for a cancelled ``create``) and leaves no task running.
+        """
+        return await create_in_tasks(self.create, items, concurrency)

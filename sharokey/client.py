@@ -10,11 +10,12 @@ thread while an event loop runs elsewhere.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Callable, Optional, TypeVar, Union
 
 import tenacity
 
+from sharokey._many import DEFAULT_CONCURRENCY, CreateItem, CreateOutcome, create_in_threads
 from sharokey._messages import Offload, Operation, Send
 from sharokey._retry import log_attempt, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
@@ -271,3 +272,28 @@ class Sharokey(ClientShell[Transport]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # ----------------------------------------------------------------- many at once
+
+    def create_many(
+        self, items: Iterable[CreateItem], *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> list[CreateOutcome]:
+        """Create one secret per item, ``concurrency`` at a time on worker threads.
+
+        An item is a :class:`~sharokey.NewSecret`, a mapping of ``create()``'s
+        keyword arguments (``{"content": "hunter2", "hours": 48}``) or the
+        content alone. The result has one entry per item, in input order: its
+        ``CreatedSecret``, or the exception that item ended in, as
+        ``asyncio.gather(..., return_exceptions=True)`` gives them, so one
+        failure loses nothing else. Each item is one ``create()`` call with its
+        own Idempotency-Key, so a retry never makes a second secret.
+
+        A list (any sequence) is checked whole first: a bad item raises
+        ``ValidationError`` naming its index, and nothing is sent. Other
+        iterables are read lazily, an item only when a worker is free (so
+        10,000 items never hold 10,000 bodies); a bad item's entry is then its
+        ``ValidationError``. ``concurrency``: 1 to 100 (10 by default, the
+        default ``max_connections``; above this client's pool, items wait for
+        a connection).
+        """
+        return create_in_threads(self.create, items, concurrency)
