@@ -225,6 +225,11 @@ def _attachments(v: Violations, value: object) -> tuple[AttachmentSource, ...]:
     ):
         v.add("attachments", "must be a list of paths, (name, bytes) pairs or binary files")
         return ()
+    if hasattr(value, "read"):
+        # A lone open file is iterable (by lines); reading it as a list of items would
+        # consume it and report each line as a bad item.
+        v.add("attachments", "must be a list: wrap a single file as [file]")
+        return ()
     items = list(value)
     out: list[AttachmentSource] = []
     for index, item in enumerate(items, 1):

@@ -237,6 +237,15 @@ def test_missing_and_text_mode_files_are_refused(tmp_path: Path) -> None:
         build_create_body(text, "unique")
 
 
+def test_a_lone_file_is_refused_unread(tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    key.write_bytes(b"line one\nline two\n")
+    with key.open("rb") as handle:
+        with pytest.raises(sharokey.ValidationError, match=r"wrap a single file as \[file\]"):
+            _validate.create_args("x", 24, 1, attachments=handle)
+        assert handle.tell() == 0  # not a line of it was consumed
+
+
 # --------------------------------------------------------------------------- attachment streams
 
 
