@@ -1,4 +1,8 @@
-"""The harness: the emulator in its own process, interleaved rounds, medians, ratios, targets.
+"""The harness: a server in its own process, interleaved rounds, medians, ratios, targets.
+
+The server is the emulator (``--server emulator``, the default) or the light
+server of ``_light.py`` (``--server light``: canned answers, no storage, so the
+client's own cost is what the ratios show).
 
 Every scenario's contenders run one after another within a round, in an
 order rotated each round, so slow drift on a shared machine (another
@@ -49,7 +53,7 @@ SCENARIOS: dict[str, Callable[[Settings], Scenario]] = {
 }
 
 DEFAULT_ROUNDS = 7
-EMULATOR_START_TIMEOUT = 60.0
+SERVER_START_TIMEOUT = 60.0
 
 
 def _log(message: str) -> None:
@@ -57,31 +61,31 @@ def _log(message: str) -> None:
     sys.stderr.flush()
 
 
-# --------------------------------------------------------------------------- the emulator
+# --------------------------------------------------------------------------- the server
+
+
+#: ``--server`` choices: the module run in its own process, and its extra arguments.
+SERVERS: dict[str, tuple[str, list[str]]] = {
+    "emulator": ("sharokey.emulator", ["--db", ":memory:", "--log-level", "warning"]),
+    "light": ("benchmarks._light", []),
+}
+SERVER_LABELS = {
+    "emulator": "the emulator in its own process on loopback",
+    "light": "the light server (canned documented answers, no storage) in its own process "
+    "on loopback",
+}
 
 
 @contextmanager
-def emulator_process() -> Iterator[tuple[str, str]]:
-    """``python -m sharokey.emulator --port 0 --db :memory:`` in its own process: (URL, token)."""
+def server_process(kind: str) -> Iterator[tuple[str, str]]:
+    """The ``kind`` server of :data:`SERVERS` on a free port in its own process: (URL, token)."""
+    module, extra = SERVERS[kind]
     token = "bench-" + secrets.token_hex(12)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     with tempfile.TemporaryFile(mode="w+") as errors:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-u",
-                "-m",
-                "sharokey.emulator",
-                "--port",
-                "0",
-                "--db",
-                ":memory:",
-                "--token",
-                token,
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, "-u", "-m", module, "--port", "0", "--token", token, *extra],
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
@@ -111,7 +115,7 @@ def emulator_process() -> Iterator[tuple[str, str]]:
 def _wait_for_url(
     lines: queue.Queue[Optional[str]], process: subprocess.Popen[str], errors: IO[str]
 ) -> str:
-    deadline = time.monotonic() + EMULATOR_START_TIMEOUT
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
     marker = "listening on "
     while True:
         remaining = deadline - time.monotonic()
@@ -125,7 +129,7 @@ def _wait_for_url(
             errors.seek(0)
             tail = " | ".join(errors.read().strip().splitlines()[-5:])
             state = "exited" if process.poll() is not None else "gave no URL in time"
-            raise RuntimeError(f"the emulator {state}: {tail or 'no output'}")
+            raise RuntimeError(f"the server {state}: {tail or 'no output'}")
 
 
 # --------------------------------------------------------------------------- running
@@ -419,7 +423,14 @@ def _parser() -> argparse.ArgumentParser:
         "--no-official", action="store_true", help="leave the official SDK out (no venv built)"
     )
     parser.add_argument(
-        "--api-url", metavar="URL", help="benchmark this server instead of a fresh emulator"
+        "--server",
+        choices=sorted(SERVERS),
+        default="emulator",
+        help="the server started in its own process: the emulator (default) or the light "
+        "server (canned answers, no storage, so the client's own cost shows)",
+    )
+    parser.add_argument(
+        "--api-url", metavar="URL", help="benchmark this server instead of a fresh one"
     )
     parser.add_argument(
         "--token", metavar="T", help="token for --api-url (default: $SHAROKEY_TOKEN)"
@@ -428,9 +439,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 @contextmanager
-def _server(api_url: Optional[str], token: Optional[str]) -> Iterator[tuple[str, str]]:
+def _server(kind: str, api_url: Optional[str], token: Optional[str]) -> Iterator[tuple[str, str]]:
     if api_url is None:
-        with emulator_process() as server:
+        with server_process(kind) as server:
             yield server
         return
     token = token or os.environ.get("SHAROKEY_TOKEN")
@@ -467,7 +478,7 @@ def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
     results: list[ScenarioResult] = []
     with (
         tempfile.TemporaryDirectory(prefix="sharokey-bench-") as workdir,
-        _server(args.api_url, args.token) as (api_url, token),
+        _server(args.server, args.api_url, args.token) as (api_url, token),
     ):
         settings = Settings(
             api_url=api_url,
@@ -496,10 +507,11 @@ def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
         "rounds": rounds,
         "quick": args.quick,
         "server": (
-            "the emulator in its own process on loopback"
+            SERVER_LABELS[args.server]
             if args.api_url is None
             else "the server given with --api-url"
         ),
+        "server_kind": args.server if args.api_url is None else "api-url",
         "official": official_note,
         "seconds": time.perf_counter() - started,
     }

@@ -116,6 +116,20 @@ def test_quick_run_without_a_cached_official_sdk_builds_nothing(tmp_path: Path) 
     assert {"ms", "peak_mib", "stall_ms", "idle_stall_ms"} <= set(async_figures["samples"])
 
 
+def test_quick_run_against_the_light_server(tmp_path: Path) -> None:
+    document, stdout, markdown = _run_quick(
+        tmp_path, tmp_path / "empty-cache", "--server", "light", "--no-official"
+    )
+
+    _assert_well_formed(document, stdout, markdown)
+    assert document["meta"]["server_kind"] == "light"
+    assert "light server" in stdout
+    for scenario in document["scenarios"]:
+        failed = [c["name"] for c in scenario["contenders"] if c["error"] is not None]
+        # Every call the scenarios make (create, details, a 10 MiB-class create) is answered.
+        assert not failed, (scenario["key"], failed)
+
+
 def test_quick_run_uses_a_cached_official_sdk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
