@@ -10,7 +10,9 @@ attempt starts, tenacity's one-attempt loop, cattrs structuring, the
 envelope decode, a thread-pool hop from the event loop, and three ways of
 sending the same GET with requests (``Session.request``, ``Session.send`` of
 a request prepared once, the mounted adapter's ``send``) against the light
-server.
+server, and ``Sharokey.get_details`` with its per-attempt timer thread
+stubbed out in this process (the measurement only; nothing is changed on
+disk).
 """
 
 from __future__ import annotations
@@ -148,10 +150,53 @@ def _requests_paths(api: str, token: str) -> dict[str, float]:
     return figures
 
 
+class _NoWatch:
+    """Stands in for the sync transport's per-attempt timer: what removing it is worth."""
+
+    fired = False
+
+    def __init__(self, seconds: float) -> None:
+        del seconds
+
+    def attach(self, connection: Any) -> None:
+        del connection
+
+    def stop(self) -> None:
+        pass
+
+
+def _sdk_without_watch(api: str, token: str) -> dict[str, float]:
+    import sharokey.transports._requests as transport
+    from sharokey import Sharokey
+
+    real = transport._Watch
+    timings: dict[str, list[float]] = {"with": [], "without": []}
+    with Sharokey(token, api_url=api) as client:
+
+        def call() -> None:
+            client.get_details(_light.SLUG)
+
+        try:
+            for _ in range(5):  # interleaved
+                transport._Watch = real  # type: ignore[misc]
+                timings["with"].append(_us(call, 300, repeat=1))
+                transport._Watch = _NoWatch  # type: ignore[misc,assignment]
+                timings["without"].append(_us(call, 300, repeat=1))
+        finally:
+            transport._Watch = real  # type: ignore[misc]
+    return {
+        "Sharokey.get_details as shipped": statistics.median(timings["with"]),
+        "Sharokey.get_details with the timer thread stubbed out": statistics.median(
+            timings["without"]
+        ),
+    }
+
+
 def main() -> None:
     figures = _pieces()
     with server_process("light") as (api, token):
         figures.update(_requests_paths(api, token))
+        figures.update(_sdk_without_watch(api, token))
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:8.1f} µs")
