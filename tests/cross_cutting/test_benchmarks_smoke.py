@@ -153,3 +153,48 @@ def test_quick_run_uses_a_cached_official_sdk(
     assert beside and all(c["vs_official"] is not None and c["vs_official"] > 0 for c in beside)
     assert "official SDK 1.0.0" in stdout
     assert stdout == markdown
+
+
+def test_the_light_server_answers_every_documented_call_the_sdk_makes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks import _light
+    from benchmarks._common import CONTENT
+    from benchmarks._harness import server_process
+    from sharokey import Sharokey
+    from sharokey.errors import AuthenticationError
+
+    with server_process("light") as (api_url, token), Sharokey(token, api_url=api_url) as client:
+        created = client.create(CONTENT)
+        assert created.slug == _light.SLUG
+        assert client.get_details(created.slug).slug == _light.SLUG
+        revealed = client.reveal(f"{api_url}/s/{_light.SLUG}#{_light.share_fragment()}")
+        assert revealed.content == CONTENT
+        walked = sum(1 for _ in client.list_secrets())
+        assert walked == _light.PAGE_SIZE * _light.PAGES
+        with (
+            Sharokey("not-the-token", api_url=api_url) as stranger,
+            pytest.raises(AuthenticationError),
+        ):
+            stranger.get_details(_light.SLUG)
+
+
+def test_the_profiles_run_at_a_tiny_size() -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks._profile", "--n", "3", "--top", "3"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for key in ("sync_create", "sync_get", "async_create", "async_get", "async_gather"):
+        assert f"## {key}:" in done.stdout
+        assert f"### {key} / ours: cProfile" in done.stdout
+        assert f"### {key} / floor: cProfile" in done.stdout
+    assert done.stdout.count("unprofiled: ours ") == 5
