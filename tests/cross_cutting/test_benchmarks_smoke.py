@@ -6,6 +6,9 @@ measures every contender once. These tests judge the shape of what it reports
 same table on stdout and in the Markdown file), never the figures
 themselves: speed belongs to the benchmarks. A quick run must never build the
 official SDK's virtual environment; it uses one only when already cached.
+The same quick run against the light server (``--server light``), the light
+server's canned answers read by the SDK, and the profiles at a tiny size are
+checked the same way: shape, never speed.
 """
 
 from __future__ import annotations
