@@ -192,11 +192,89 @@ def _sdk_without_watch(api: str, token: str) -> dict[str, float]:
     }
 
 
+class _OneAttempt:
+    """Stands in for tenacity's retrying loops: exactly one attempt, no retry machinery."""
+
+    class _Attempt:
+        class retry_state:  # tenacity's attribute name
+            attempt_number = 1
+
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, *exc_info: object) -> None:
+            return None
+
+    def __init__(self, **kwargs: Any) -> None:
+        del kwargs
+
+    def __iter__(self) -> Any:
+        yield self._Attempt()
+
+    async def __aiter__(self) -> Any:
+        yield self._Attempt()
+
+
+def _sdk_without_tenacity(api: str, token: str) -> dict[str, float]:
+    """Both clients' get_details with tenacity swapped for one bare attempt, in this process."""
+    import types
+
+    import sharokey.async_client as async_shell
+    import sharokey.client as sync_shell
+    import sharokey.transports._requests as transport
+    from sharokey import AsyncSharokey, Sharokey
+
+    stub = types.SimpleNamespace(Retrying=_OneAttempt, AsyncRetrying=_OneAttempt)
+    timings: dict[str, list[float]] = {k: [] for k in ("sync", "sync_stub", "async", "async_stub")}
+    loop = asyncio.new_event_loop()
+
+    async def open_async() -> AsyncSharokey:
+        return AsyncSharokey(token, api_url=api)
+
+    async_client = loop.run_until_complete(open_async())
+
+    async def async_calls(n: int) -> float:
+        started = time.perf_counter()
+        for _ in range(n):
+            await async_client.get_details(_light.SLUG)
+        return (time.perf_counter() - started) / n * 1e6
+
+    # The sync timer thread's noise would swamp tenacity's share: stubbed in both arms.
+    real_watch = transport._Watch
+    transport._Watch = _NoWatch  # type: ignore[misc,assignment]
+    try:
+        with Sharokey(token, api_url=api) as client:
+            loop.run_until_complete(async_calls(20))
+            for _ in range(5):  # interleaved
+                for stubbed in (False, True):
+                    setattr(sync_shell, "tenacity", stub if stubbed else tenacity)  # noqa: B010
+                    setattr(async_shell, "tenacity", stub if stubbed else tenacity)  # noqa: B010
+                    suffix = "_stub" if stubbed else ""
+                    timings["sync" + suffix].append(
+                        _us(lambda: client.get_details(_light.SLUG), 300, repeat=1)
+                    )
+                    timings["async" + suffix].append(loop.run_until_complete(async_calls(500)))
+    finally:
+        setattr(sync_shell, "tenacity", tenacity)  # noqa: B010
+        setattr(async_shell, "tenacity", tenacity)  # noqa: B010
+        transport._Watch = real_watch  # type: ignore[misc]
+        loop.run_until_complete(async_client.aclose())
+        loop.close()
+    median = {key: statistics.median(values) for key, values in timings.items()}
+    return {
+        "Sharokey.get_details, no timer thread, tenacity as shipped": median["sync"],
+        "Sharokey.get_details, no timer thread, one bare attempt": median["sync_stub"],
+        "AsyncSharokey.get_details, tenacity as shipped": median["async"],
+        "AsyncSharokey.get_details, one bare attempt instead of tenacity": median["async_stub"],
+    }
+
+
 def main() -> None:
     figures = _pieces()
     with server_process("light") as (api, token):
         figures.update(_requests_paths(api, token))
         figures.update(_sdk_without_watch(api, token))
+        figures.update(_sdk_without_tenacity(api, token))
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:8.1f} µs")
