@@ -16,7 +16,7 @@ from typing import Any, Optional, TypeVar, Union
 import tenacity
 
 from sharokey._messages import Offload, Operation, Send
-from sharokey._retry import log_attempt, retry_kwargs, timed_out
+from sharokey._retry import log_attempt, replay, retries_after, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
 from sharokey.errors import RequestTimeoutError, SharokeyError
 from sharokey.models import (
@@ -69,13 +69,23 @@ class Sharokey(ClientShell[Transport]):
                 if isinstance(effect, Offload):
                     value = effect.fn(*effect.args)
                     continue
-                started, number = time.monotonic(), 0
+                started, number = time.monotonic(), 1
                 late: Optional[RequestTimeoutError] = None
+                first: Optional[SharokeyError] = None
                 try:
-                    for attempt in tenacity.Retrying(**retry_kwargs(self._policy, effect.request)):
-                        with attempt:
-                            number = attempt.retry_state.attempt_number
-                            value = self._attempt(effect, number)
+                    try:
+                        value = self._attempt(effect, number)
+                    except SharokeyError as exc:
+                        if not retries_after(exc, effect.request, self._policy):
+                            raise
+                        first = exc
+                    if first is not None:  # outside the handler: no __context__ chains
+                        kwargs = retry_kwargs(self._policy, effect.request, first=first)
+                        for attempt in tenacity.Retrying(**kwargs):
+                            with attempt:
+                                number = attempt.retry_state.attempt_number
+                                replay(first, number)
+                                value = self._attempt(effect, number)
                 except RequestTimeoutError as exc:
                     late = timed_out(exc, number, time.monotonic() - started)
                 if late is not None:
