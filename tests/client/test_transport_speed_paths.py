@@ -9,6 +9,8 @@ transport lets its watchdog thread go.
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import socket
 import threading
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ import requests
 
 import sharokey
 from sharokey.config import Timeout
+from sharokey.errors import RESPONSE_TOO_LARGE
 from sharokey.transports import RequestsTransport
 
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -197,3 +200,35 @@ def test_a_callers_session_keeps_its_hooks_and_cookies(stats_server: Listener) -
     assert seen == [200]
     assert "\r\nCookie: visitor=v1\r\n" in stats_server.heads[0]
     session.close()
+
+
+def _small_bomb() -> bytes:
+    # 2 MiB of JSON-ish bytes gzipped into a few KiB: well under the one-read size.
+    body = gzip.compress(b'{"success": true, "data": "' + b"a" * (2 * 1024 * 1024) + b'"}')
+    return (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
+@pytest.mark.live
+async def test_a_small_compressed_answer_read_in_one_go_is_still_capped() -> None:
+    server = Listener(_small_bomb())
+    client = sharokey.AsyncSharokey(
+        "t", api_url=server.root + "/api/v1", max_response_bytes=1024 * 1024, max_retries=0
+    )
+    async with client:
+        with pytest.raises(sharokey.InvalidResponseError) as info:
+            await client.get_stats()
+    server.stop()
+    assert info.value.code == RESPONSE_TOO_LARGE
+
+
+@pytest.mark.live
+async def test_concurrent_async_calls_on_one_loop_all_get_their_answers(stats_server: Listener) -> None:
+    client = sharokey.AsyncSharokey("t", api_url=stats_server.root + "/api/v1")
+    async with client:
+        stats = await asyncio.gather(*(client.get_stats() for _ in range(5)))
+        assert [s.total_secrets for s in stats] == [7] * 5
+        assert await client.get_stats() == stats[0]
+    assert len(stats_server.heads) == 6
