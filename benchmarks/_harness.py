@@ -73,7 +73,16 @@ SERVER_LABELS = {
     "emulator": "the emulator in its own process on loopback",
     "light": "the light server (canned documented answers, no storage) in its own process "
     "on loopback",
+    "api-url": "the server given with --api-url",
 }
+SERVER_TITLES = {
+    "emulator": "Against the emulator",
+    "light": "Against the light server (the client's own cost)",
+}
+
+
+def _label(kind: str) -> str:
+    return SERVER_LABELS.get(kind, kind)
 
 
 @contextmanager
@@ -317,36 +326,79 @@ def medians_tables(results: Sequence[ScenarioResult]) -> list[str]:
     return lines
 
 
-def report(results: Sequence[ScenarioResult], meta: dict[str, Any]) -> str:
+def _behind_official(results: Sequence[ScenarioResult]) -> list[str]:
+    return [
+        v.check.measure
+        for r in results
+        for v in r.checks
+        if v.vs_official is not None and v.vs_official > 1.0
+    ]
+
+
+def _section(results: Sequence[ScenarioResult], server: str, level: str) -> list[str]:
+    """One server's verdicts and medians."""
     counts = {s: sum(v.status == s for r in results for v in r.checks) for s in ("met", "missed")}
-    lines = [
-        "# Benchmark results",
+    behind = _behind_official(results)
+    return [
+        f"Server: {server}; client CPU and memory are the client process's alone.",
         "",
-        f"Run {meta['finished']} with `{meta['command']}`: Python {meta['python']} on "
-        f"{meta['platform']}, {meta['cpus']} CPUs, load average {meta['load_before']} before "
-        f"and {meta['load_after']} after. Figures come from a shared {meta['cpus']}-core "
-        "machine where other engineers run tests at the same time: contenders are interleaved "
-        "round by round, figures are medians over rounds, and ratios are medians of per-round "
-        f"ratios, so compare ratios rather than absolute times. Server: {meta['server']}; "
-        "client CPU and memory are the client process's alone.",
-        "",
-        f"Official SDK: {meta['official']}.",
-        "",
-        f"Targets met: {counts['met']}, missed: {counts['missed']}. *Against* is the floor "
-        "(or, for start-up, the official import) the ratio divides by; *Ours ÷ official* below "
-        "1 means this SDK is faster (or smaller) than the official one.",
+        f"Targets met: {counts['met']}, missed: {counts['missed']}. Behind the official SDK: "
+        + (", ".join(behind) if behind else "nowhere")
+        + ". *Against* is the floor (or, for start-up, the official import) the ratio divides "
+        "by; *Ours ÷ official* below 1 means this SDK is faster (or smaller) than the official "
+        "one.",
         "",
         *targets_table(results),
         "",
-        "## Medians",
+        f"{level} Medians",
         *medians_tables(results),
+    ]
+
+
+def report(runs: Sequence[tuple[str, Sequence[ScenarioResult]]], meta: dict[str, Any]) -> str:
+    """The Markdown report: one section per server the run used."""
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {meta['finished']} with `{meta['command']}` ({meta['seconds']:.0f} s): Python "
+        f"{meta['python']} on {meta['platform']}, {meta['cpus']} CPUs, load average "
+        f"{meta['load_before']} before and {meta['load_after']} after. Figures come from a "
+        f"shared {meta['cpus']}-core machine where other engineers run tests at the same "
+        "time: contenders are interleaved round by round, figures are medians over rounds, "
+        "and ratios are medians of per-round ratios, so compare ratios rather than absolute "
+        "times.",
+        "",
+        f"Official SDK: {meta['official']}.",
+        "",
     ]
     if meta.get("quick"):
         lines[2:2] = ["**--quick run: one tiny round; the figures mean nothing.**", ""]
-    return "\n".join(lines) + "\n"
+    if len(runs) == 1:
+        kind, results = runs[0]
+        return "\n".join(lines + _section(results, _label(kind), "##")) + "\n"
+    for kind, results in runs:
+        lines += [
+            f"## {SERVER_TITLES.get(kind, kind)}",
+            "",
+            *_section(results, _label(kind), "###"),
+        ]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def to_json(results: Sequence[ScenarioResult], meta: dict[str, Any]) -> dict[str, Any]:
+def to_json(
+    runs: Sequence[tuple[str, Sequence[ScenarioResult]]], meta: dict[str, Any]
+) -> dict[str, Any]:
+    """One server: ``{"meta", "scenarios"}``; several: ``{"meta", "runs": [{"server", ...}]}``."""
+    if len(runs) == 1:
+        return {"meta": meta, "scenarios": _scenarios_json(runs[0][1])}
+    return {
+        "meta": meta,
+        "runs": [{"server": kind, "scenarios": _scenarios_json(results)} for kind, results in runs],
+    }
+
+
+def _scenarios_json(results: Sequence[ScenarioResult]) -> list[dict[str, Any]]:
     scenarios = []
     for result in results:
         scenario = result.scenario
@@ -388,7 +440,7 @@ def to_json(results: Sequence[ScenarioResult], meta: dict[str, Any]) -> dict[str
                 ],
             }
         )
-    return {"meta": meta, "scenarios": scenarios}
+    return scenarios
 
 
 # --------------------------------------------------------------------------- entry point
@@ -424,10 +476,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--server",
-        choices=sorted(SERVERS),
-        default="emulator",
-        help="the server started in its own process: the emulator (default) or the light "
-        "server (canned answers, no storage, so the client's own cost shows)",
+        choices=[*sorted(SERVERS), "both"],
+        default="both",
+        help="the server started in its own process: the emulator, the light server (canned "
+        "answers, no storage, so the client's own cost shows) or both, one after the other "
+        "(the default; start-up is measured once)",
     )
     parser.add_argument(
         "--api-url", metavar="URL", help="benchmark this server instead of a fresh one"
@@ -457,6 +510,40 @@ def _load() -> str:
         return "unknown"
 
 
+def _run_on(
+    kind: str,
+    keys: Sequence[str],
+    rounds: int,
+    args: argparse.Namespace,
+    official_python: Optional[Path],
+    official_note: str,
+) -> list[ScenarioResult]:
+    """The scenarios ``keys`` against a fresh ``kind`` server (or the one of --api-url)."""
+    results: list[ScenarioResult] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="sharokey-bench-") as workdir,
+        _server(kind, args.api_url, args.token) as (api_url, token),
+    ):
+        settings = Settings(
+            api_url=api_url,
+            token=token,
+            rounds=rounds,
+            quick=args.quick,
+            workdir=Path(workdir),
+            official_python=official_python,
+            official_note=official_note,
+            server=kind,
+        )
+        for key in keys:
+            scenario = SCENARIOS[key](settings)
+            try:
+                results.append(run_scenario(scenario, rounds))
+            finally:
+                if scenario.cleanup is not None:
+                    scenario.cleanup()
+    return results
+
+
 def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
     """Run the selected scenarios; return the JSON document (also printed as a table)."""
     args = _parser().parse_args(argv)
@@ -475,27 +562,20 @@ def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
         _log(f"official SDK: looking for {OFFICIAL} ...")
         official_python, official_note = ensure_official(build=not args.quick)
         _log(f"official SDK: {official_note}")
-    results: list[ScenarioResult] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="sharokey-bench-") as workdir,
-        _server(args.server, args.api_url, args.token) as (api_url, token),
-    ):
-        settings = Settings(
-            api_url=api_url,
-            token=token,
-            rounds=rounds,
-            quick=args.quick,
-            workdir=Path(workdir),
-            official_python=official_python,
-            official_note=official_note,
+    kinds = sorted(SERVERS) if args.server == "both" and args.api_url is None else [args.server]
+    if args.api_url is not None:
+        kinds = ["api-url"]
+    runs: list[tuple[str, list[ScenarioResult]]] = []
+    for number, kind in enumerate(kinds):
+        # Start-up does not touch the server: measured in the first pass only.
+        wanted = [k for k in keys if k != "startup" or number == 0]
+        _log(f"server: {_label(kind)}")
+        runs.append(
+            (
+                kind,
+                _run_on(kind, wanted, rounds, args, official_python, official_note),
+            )
         )
-        for key in keys:
-            scenario = SCENARIOS[key](settings)
-            try:
-                results.append(run_scenario(scenario, rounds))
-            finally:
-                if scenario.cleanup is not None:
-                    scenario.cleanup()
     meta = {
         "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -506,18 +586,14 @@ def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
         "load_after": _load(),
         "rounds": rounds,
         "quick": args.quick,
-        "server": (
-            SERVER_LABELS[args.server]
-            if args.api_url is None
-            else "the server given with --api-url"
-        ),
-        "server_kind": args.server if args.api_url is None else "api-url",
+        "server": "; ".join(_label(kind) for kind in kinds),
+        "server_kind": kinds[0] if len(kinds) == 1 else "both",
         "official": official_note,
         "seconds": time.perf_counter() - started,
     }
-    text = report(results, meta)
+    text = report(runs, meta)
     sys.stdout.write(text)
-    document = to_json(results, meta)
+    document = to_json(runs, meta)
     if args.markdown:
         Path(args.markdown).write_text(text, encoding="utf-8")
     if args.json:

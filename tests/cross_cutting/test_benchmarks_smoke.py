@@ -105,7 +105,7 @@ def _assert_well_formed(document: dict[str, Any], stdout: str, markdown: str) ->
 
 def test_quick_run_without_a_cached_official_sdk_builds_nothing(tmp_path: Path) -> None:
     cache = tmp_path / "empty-cache"
-    document, stdout, markdown = _run_quick(tmp_path, cache)
+    document, stdout, markdown = _run_quick(tmp_path, cache, "--server", "emulator")
 
     _assert_well_formed(document, stdout, markdown)
     assert not cache.exists(), "--quick must not build the official SDK's environment"
@@ -114,9 +114,11 @@ def test_quick_run_without_a_cached_official_sdk_builds_nothing(tmp_path: Path) 
     assert "official" not in roles
     assert "floor" in roles
     big = next(s for s in document["scenarios"] if s["key"] == "large_attachment")
-    async_figures = next(c for c in big["contenders"] if c["name"] == "AsyncSharokey")
-    # The memory and event-loop figures of the large create are there for the async client.
-    assert {"ms", "peak_mib", "stall_ms", "idle_stall_ms"} <= set(async_figures["samples"])
+    # The memory and event-loop figures of the large create and reveal are there for the
+    # async client.
+    for name in ("AsyncSharokey", "AsyncSharokey reveal"):
+        figures = next(c for c in big["contenders"] if c["name"] == name)
+        assert {"ms", "peak_mib", "stall_ms", "idle_stall_ms"} <= set(figures["samples"]), name
 
 
 def test_quick_run_against_the_light_server(tmp_path: Path) -> None:
@@ -133,6 +135,26 @@ def test_quick_run_against_the_light_server(tmp_path: Path) -> None:
         assert not failed, (scenario["key"], failed)
 
 
+def test_by_default_both_servers_are_measured_and_reported(tmp_path: Path) -> None:
+    document, stdout, markdown = _run_quick(
+        tmp_path, tmp_path / "empty-cache", "--only", "get_details,startup", "--no-official"
+    )
+
+    assert stdout == markdown
+    assert document["meta"]["server_kind"] == "both"
+    assert [run["server"] for run in document["runs"]] == ["emulator", "light"]
+    # Start-up does not touch a server: measured once, with the first.
+    assert [[s["key"] for s in run["scenarios"]] for run in document["runs"]] == [
+        ["get_details", "startup"],
+        ["get_details"],
+    ]
+    assert "## Against the emulator" in stdout
+    assert "## Against the light server" in stdout
+    for run in document["runs"]:
+        for check in run["scenarios"][0]["checks"]:
+            assert check["status"] in {"met", "missed"}, (run["server"], check["measure"])
+
+
 def test_quick_run_uses_a_cached_official_sdk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,7 +165,7 @@ def test_quick_run_uses_a_cached_official_sdk(
     if not is_official(venv_python(cached)):
         pytest.skip(f"the official SDK is not cached in {cached} (a full benchmark run builds it)")
     document, stdout, markdown = _run_quick(
-        tmp_path, cached.parent, "--only", "sequential_creates,startup"
+        tmp_path, cached.parent, "--only", "sequential_creates,startup", "--server", "emulator"
     )
 
     assert [s["key"] for s in document["scenarios"]] == ["sequential_creates", "startup"]
