@@ -225,7 +225,9 @@ async def test_a_small_compressed_answer_read_in_one_go_is_still_capped() -> Non
 
 
 @pytest.mark.live
-async def test_concurrent_async_calls_on_one_loop_all_get_their_answers(stats_server: Listener) -> None:
+async def test_concurrent_async_calls_on_one_loop_all_get_their_answers(
+    stats_server: Listener,
+) -> None:
     client = sharokey.AsyncSharokey("t", api_url=stats_server.root + "/api/v1")
     async with client:
         stats = await asyncio.gather(*(client.get_stats() for _ in range(5)))
