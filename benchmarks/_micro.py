@@ -6,13 +6,13 @@
 
 cProfile inflates small Python functions several times over, so each suspect
 is timed here on its own, without a profiler: the timer thread each sync
-attempt starts, tenacity's one-attempt loop, cattrs structuring, the
-envelope decode, a thread-pool hop from the event loop, and three ways of
-sending the same GET with requests (``Session.request``, ``Session.send`` of
-a request prepared once, the mounted adapter's ``send``) against the light
-server, and ``Sharokey.get_details`` with its per-attempt timer thread
-stubbed out in this process (the measurement only; nothing is changed on
-disk).
+attempt started before issue 16 and the watchdog's watch that replaced it,
+tenacity's one-attempt loop (now entered only after a retryable failure),
+cattrs structuring, the envelope decode, a thread-pool hop from the event
+loop, three ways of sending the same GET with requests (``Session.request``,
+``Session.send`` of a request prepared once, the mounted adapter's ``send``,
+which the transport's own session now uses) against the light server, and
+both clients' ``get_details`` interleaved with the bare calls they wrap.
 """
 
 from __future__ import annotations
@@ -53,6 +53,17 @@ def _timer() -> None:
     timer.daemon = True
     timer.start()
     timer.cancel()
+
+
+def _watchdog() -> Callable[[], None]:
+    from sharokey.transports._requests import _Watchdog
+
+    dog = _Watchdog()
+
+    def watch() -> None:
+        dog.release(dog.watch(60.0))
+
+    return watch
 
 
 def _pieces() -> dict[str, float]:
@@ -100,7 +111,8 @@ def _pieces() -> dict[str, float]:
         return statistics.median(runs)
 
     figures = {
-        "threading.Timer start + cancel (the sync _Watch, per attempt)": _us(_timer, 2000),
+        "threading.Timer start + cancel (the sync watch before issue 16)": _us(_timer, 2000),
+        "_Watchdog watch + release (the sync watch now, per attempt)": _us(_watchdog(), 5000),
         "tenacity.Retrying, one attempt, with retry_kwargs": _us(one_attempt, 5000),
         "tenacity.AsyncRetrying, one attempt, with retry_kwargs": per_loop(awaits),
         "run_in_executor hop of a no-op (loop -> pool -> loop)": per_loop(hops),
@@ -150,122 +162,55 @@ def _requests_paths(api: str, token: str) -> dict[str, float]:
     return figures
 
 
-class _NoWatch:
-    """Stands in for the sync transport's per-attempt timer: what removing it is worth."""
+def _sdk_beside_floors(api: str, token: str) -> dict[str, float]:
+    """Both clients' get_details as shipped, interleaved with the bare calls they wrap."""
+    import aiohttp
 
-    fired = False
-
-    def __init__(self, seconds: float) -> None:
-        del seconds
-
-    def attach(self, connection: Any) -> None:
-        del connection
-
-    def stop(self) -> None:
-        pass
-
-
-def _sdk_without_watch(api: str, token: str) -> dict[str, float]:
-    import sharokey.transports._requests as transport
-    from sharokey import Sharokey
-
-    real = transport._Watch
-    timings: dict[str, list[float]] = {"with": [], "without": []}
-    with Sharokey(token, api_url=api) as client:
-
-        def call() -> None:
-            client.get_details(_light.SLUG)
-
-        try:
-            for _ in range(5):  # interleaved
-                transport._Watch = real  # type: ignore[misc]
-                timings["with"].append(_us(call, 300, repeat=1))
-                transport._Watch = _NoWatch  # type: ignore[misc,assignment]
-                timings["without"].append(_us(call, 300, repeat=1))
-        finally:
-            transport._Watch = real  # type: ignore[misc]
-    return {
-        "Sharokey.get_details as shipped": statistics.median(timings["with"]),
-        "Sharokey.get_details with the timer thread stubbed out": statistics.median(
-            timings["without"]
-        ),
-    }
-
-
-class _OneAttempt:
-    """Stands in for tenacity's retrying loops: exactly one attempt, no retry machinery."""
-
-    class _Attempt:
-        class retry_state:  # tenacity's attribute name
-            attempt_number = 1
-
-        def __enter__(self) -> None:
-            return None
-
-        def __exit__(self, *exc_info: object) -> None:
-            return None
-
-    def __init__(self, **kwargs: Any) -> None:
-        del kwargs
-
-    def __iter__(self) -> Any:
-        yield self._Attempt()
-
-    async def __aiter__(self) -> Any:
-        yield self._Attempt()
-
-
-def _sdk_without_tenacity(api: str, token: str) -> dict[str, float]:
-    """Both clients' get_details with tenacity swapped for one bare attempt, in this process."""
-    import types
-
-    import sharokey.async_client as async_shell
-    import sharokey.client as sync_shell
-    import sharokey.transports._requests as transport
     from sharokey import AsyncSharokey, Sharokey
 
-    stub = types.SimpleNamespace(Retrying=_OneAttempt, AsyncRetrying=_OneAttempt)
-    timings: dict[str, list[float]] = {k: [] for k in ("sync", "sync_stub", "async", "async_stub")}
+    url = f"{api}/secrets/{_light.SLUG}"
+    headers = _floor.get_headers(token)
+    timings: dict[str, list[float]] = {k: [] for k in ("sync", "requests", "async", "aiohttp")}
     loop = asyncio.new_event_loop()
 
-    async def open_async() -> AsyncSharokey:
-        return AsyncSharokey(token, api_url=api)
+    async def open_async() -> tuple[AsyncSharokey, aiohttp.ClientSession]:
+        return AsyncSharokey(token, api_url=api), aiohttp.ClientSession()
 
-    async_client = loop.run_until_complete(open_async())
+    async_client, bare = loop.run_until_complete(open_async())
 
-    async def async_calls(n: int) -> float:
+    async def per_call(call: Callable[[], Any], n: int) -> float:
+        for _ in range(20):
+            await call()
         started = time.perf_counter()
         for _ in range(n):
-            await async_client.get_details(_light.SLUG)
+            await call()
         return (time.perf_counter() - started) / n * 1e6
 
-    # The sync timer thread's noise would swamp tenacity's share: stubbed in both arms.
-    real_watch = transport._Watch
-    transport._Watch = _NoWatch  # type: ignore[misc,assignment]
-    try:
-        with Sharokey(token, api_url=api) as client:
-            loop.run_until_complete(async_calls(20))
-            for _ in range(5):  # interleaved
-                for stubbed in (False, True):
-                    setattr(sync_shell, "tenacity", stub if stubbed else tenacity)  # noqa: B010
-                    setattr(async_shell, "tenacity", stub if stubbed else tenacity)  # noqa: B010
-                    suffix = "_stub" if stubbed else ""
-                    timings["sync" + suffix].append(
-                        _us(lambda: client.get_details(_light.SLUG), 300, repeat=1)
-                    )
-                    timings["async" + suffix].append(loop.run_until_complete(async_calls(500)))
-    finally:
-        setattr(sync_shell, "tenacity", tenacity)  # noqa: B010
-        setattr(async_shell, "tenacity", tenacity)  # noqa: B010
-        transport._Watch = real_watch  # type: ignore[misc]
-        loop.run_until_complete(async_client.aclose())
-        loop.close()
+    async def bare_get() -> None:
+        async with bare.get(url, headers=headers) as answer:
+            await answer.read()
+
+    with Sharokey(token, api_url=api) as client, requests.Session() as session:
+        for _ in range(5):  # interleaved
+            timings["sync"].append(_us(lambda: client.get_details(_light.SLUG), 300, repeat=1))
+            timings["requests"].append(
+                _us(lambda: session.get(url, headers=headers).content, 300, repeat=1)
+            )
+            timings["async"].append(
+                loop.run_until_complete(
+                    per_call(lambda: async_client.get_details(_light.SLUG), 500)
+                )
+            )
+            timings["aiohttp"].append(loop.run_until_complete(per_call(bare_get, 500)))
+    loop.run_until_complete(async_client.aclose())
+    loop.run_until_complete(bare.close())
+    loop.close()
     median = {key: statistics.median(values) for key, values in timings.items()}
     return {
-        "Sharokey.get_details, no timer thread, tenacity as shipped": median["sync"],
-        "Sharokey.get_details, no timer thread, one bare attempt": median["sync_stub"],
-        "AsyncSharokey.get_details, tenacity as shipped": median["async"],
-        "AsyncSharokey.get_details, one bare attempt instead of tenacity": median["async_stub"],
+        "Sharokey.get_details as shipped": median["sync"],
+        "requests Session.get of the same GET (the floor)": median["requests"],
+        "AsyncSharokey.get_details as shipped": median["async"],
+        "aiohttp session.get of the same GET (the floor)": median["aiohttp"],
     }
 
 
@@ -273,8 +218,7 @@ def main() -> None:
     figures = _pieces()
     with server_process("light") as (api, token):
         figures.update(_requests_paths(api, token))
-        figures.update(_sdk_without_watch(api, token))
-        figures.update(_sdk_without_tenacity(api, token))
+        figures.update(_sdk_beside_floors(api, token))
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:8.1f} µs")
