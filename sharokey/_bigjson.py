@@ -30,6 +30,8 @@ PIECE = 256 * 1024
 
 _BACKSLASH = ord("\\")
 _U = ord("u")
+#: What a JSON string may not hold unescaped (control characters), and the escape itself.
+_NOT_PLAIN = bytes(range(0x20)) + b"\\"
 
 
 def loads(body: bytes) -> Any:
@@ -96,10 +98,26 @@ def _cut_long_strings(body: bytes) -> Any:
     return b"".join(parts), strings, mark
 
 
+def _plain(body: bytes, start: int, end: int) -> bool:
+    """Whether ``body[start:end]`` is ASCII with no escape and no control character."""
+    for at in range(start, end, PIECE):
+        piece = body[at : min(end, at + PIECE)]
+        if not piece.isascii() or len(piece.translate(None, _NOT_PLAIN)) != len(piece):
+            return False
+    return True
+
+
 def _decode_string(body: bytes, start: int, end: int) -> str:
-    """The JSON string ``body[start:end]`` (without its quotes), decoded piece by piece."""
-    pieces: list[str] = []
+    """The JSON string ``body[start:end]`` (without its quotes), decoded piece by piece.
+
+    Plain ASCII (base64 as most servers send it) is checked a piece at a time and then
+    made a ``str`` in one copy, so the answer's memory is the body and that string, as
+    with ``json.loads``; anything else is decoded in pieces and joined.
+    """
     view = memoryview(body)
+    if _plain(body, start, end):
+        return str(view[start:end], "ascii")
+    pieces: list[str] = []
     while start < end:
         stop = min(end, start + PIECE)
         if stop < end:

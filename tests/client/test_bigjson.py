@@ -73,9 +73,9 @@ def test_a_damaged_document_fails_as_json_loads_fails(
     assert _ours(damaged) == _outcome(damaged)
 
 
-def test_a_reveal_sized_answer_comes_back_whole() -> None:
-    data = "QUJD" * (4 * 1024 * 1024) + "\\/+=="  # 16 MB of base64, with an escaped slash
-    body = (
-        '{"success":true,"data":{"payload":{"attachments":[{"data":"' + data + '"}]}}}'
-    ).encode()
+@pytest.mark.parametrize("tail", ["+/==", "\\/+==", "\\u00e9", "\u00e9"])
+def test_a_reveal_sized_answer_comes_back_whole(tail: str) -> None:
+    # 16 MB of base64 ending plainly, with an escaped slash, an escape or a raw non-ASCII.
+    data = "QUJD" * (4 * 1024 * 1024) + tail
+    body = ('{"success":true,"data":{"files":[{"data":"' + data + '"}]}}').encode()
     assert _bigjson.loads(body) == json.loads(body)
