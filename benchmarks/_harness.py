@@ -373,6 +373,8 @@ def report(runs: Sequence[tuple[str, Sequence[ScenarioResult]]], meta: dict[str,
     ]
     if meta.get("quick"):
         lines[2:2] = ["**--quick run: one tiny round; the figures mean nothing.**", ""]
+    if meta.get("note"):
+        lines[2:2] = [f"**{meta['note']}**", ""]
     if len(runs) == 1:
         kind, results = runs[0]
         return "\n".join(lines + _section(results, _label(kind), "##")) + "\n"
@@ -465,6 +467,9 @@ def _parser() -> argparse.ArgumentParser:
         help="one tiny round of each scenario (a smoke test; the official SDK only if cached)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON here")
+    parser.add_argument(
+        "--note", metavar="TEXT", help="a line shown in bold under the report's title"
+    )
     parser.add_argument("--markdown", metavar="PATH", help="also write the report here")
     parser.add_argument(
         "--only",
@@ -589,6 +594,7 @@ def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
         "server": "; ".join(_label(kind) for kind in kinds),
         "server_kind": kinds[0] if len(kinds) == 1 else "both",
         "official": official_note,
+        "note": args.note,
         "seconds": time.perf_counter() - started,
     }
     text = report(runs, meta)
