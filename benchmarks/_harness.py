@@ -19,6 +19,7 @@ import os
 import platform
 import queue
 import secrets
+import shlex
 import statistics
 import subprocess
 import sys
@@ -583,7 +584,9 @@ def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
         )
     meta = {
         "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": shlex.join(
+            ["python", "-m", "benchmarks", *(argv if argv is not None else sys.argv[1:])]
+        ),
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "cpus": os.cpu_count(),
