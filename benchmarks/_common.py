@@ -19,6 +19,8 @@ __all__ = [
     "PROBE",
     "REPO_ROOT",
     "WARMUP",
+    "WITHIN_CONCURRENT_FLOOR",
+    "WITHIN_FLOOR",
     "Check",
     "Contender",
     "Metrics",
@@ -37,6 +39,11 @@ PROBE = Path(__file__).resolve().parent / "_probe.py"
 #: The secret every create sends: short text, as most secrets are.
 CONTENT = "benchmark secret: db password is correct-horse-battery-staple"
 
+#: Issue 16's targets: every call within 1.10x of its raw floor, 100 concurrent creates
+#: within 1.15x of the concurrent floor.
+WITHIN_FLOOR = 1.10
+WITHIN_CONCURRENT_FLOOR = 1.15
+
 #: Untimed calls before each timed loop: connections open, lazy imports done.
 WARMUP = 3
 
@@ -52,6 +59,8 @@ class Settings:
     workdir: Path
     official_python: Optional[Path] = None
     official_note: str = ""
+    #: ``emulator``, ``light`` or ``api-url``: the light server stores nothing to reveal.
+    server: str = "emulator"
 
     def scale(self, full: int, quick: int) -> int:
         return quick if self.quick else full

@@ -1,4 +1,8 @@
-"""The harness: the emulator in its own process, interleaved rounds, medians, ratios, targets.
+"""The harness: a server in its own process, interleaved rounds, medians, ratios, targets.
+
+The server is the emulator (``--server emulator``, the default) or the light
+server of ``_light.py`` (``--server light``: canned answers, no storage, so the
+client's own cost is what the ratios show).
 
 Every scenario's contenders run one after another within a round, in an
 order rotated each round, so slow drift on a shared machine (another
@@ -15,6 +19,7 @@ import os
 import platform
 import queue
 import secrets
+import shlex
 import statistics
 import subprocess
 import sys
@@ -38,6 +43,7 @@ from benchmarks import (
 )
 from benchmarks._common import REPO_ROOT, Check, ProbeError, Scenario, Settings
 from benchmarks._official import OFFICIAL, ensure_official
+from benchmarks._report import label, report, to_json
 
 __all__ = ["SCENARIOS", "main", "run"]
 
@@ -51,7 +57,7 @@ SCENARIOS: dict[str, Callable[[Settings], Scenario]] = {
 }
 
 DEFAULT_ROUNDS = 7
-EMULATOR_START_TIMEOUT = 60.0
+SERVER_START_TIMEOUT = 60.0
 
 
 def _log(message: str) -> None:
@@ -59,31 +65,26 @@ def _log(message: str) -> None:
     sys.stderr.flush()
 
 
-# --------------------------------------------------------------------------- the emulator
+# --------------------------------------------------------------------------- the server
+
+
+#: ``--server`` choices: the module run in its own process, and its extra arguments.
+SERVERS: dict[str, tuple[str, list[str]]] = {
+    "emulator": ("sharokey.emulator", ["--db", ":memory:", "--log-level", "warning"]),
+    "light": ("benchmarks._light", []),
+}
 
 
 @contextmanager
-def emulator_process() -> Iterator[tuple[str, str]]:
-    """``python -m sharokey.emulator --port 0 --db :memory:`` in its own process: (URL, token)."""
+def server_process(kind: str) -> Iterator[tuple[str, str]]:
+    """The ``kind`` server of :data:`SERVERS` on a free port in its own process: (URL, token)."""
+    module, extra = SERVERS[kind]
     token = "bench-" + secrets.token_hex(12)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     with tempfile.TemporaryFile(mode="w+") as errors:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-u",
-                "-m",
-                "sharokey.emulator",
-                "--port",
-                "0",
-                "--db",
-                ":memory:",
-                "--token",
-                token,
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, "-u", "-m", module, "--port", "0", "--token", token, *extra],
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
@@ -113,7 +114,7 @@ def emulator_process() -> Iterator[tuple[str, str]]:
 def _wait_for_url(
     lines: queue.Queue[Optional[str]], process: subprocess.Popen[str], errors: IO[str]
 ) -> str:
-    deadline = time.monotonic() + EMULATOR_START_TIMEOUT
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
     marker = "listening on "
     while True:
         remaining = deadline - time.monotonic()
@@ -127,7 +128,7 @@ def _wait_for_url(
             errors.seek(0)
             tail = " | ".join(errors.read().strip().splitlines()[-5:])
             state = "exited" if process.poll() is not None else "gave no URL in time"
-            raise RuntimeError(f"the emulator {state}: {tail or 'no output'}")
+            raise RuntimeError(f"the server {state}: {tail or 'no output'}")
 
 
 # --------------------------------------------------------------------------- running
@@ -234,161 +235,6 @@ def judge(check: Check, result: ScenarioResult) -> CheckResult:
     return outcome
 
 
-# --------------------------------------------------------------------------- reporting
-
-
-def _number(value: Optional[float]) -> str:
-    if value is None:
-        return "—"
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def _with_unit(value: Optional[float], metric: str) -> str:
-    if value is None:
-        return "—"
-    return f"{_number(value)} {'MiB' if metric.endswith('_mib') else 'ms'}"
-
-
-def _target(check: Check) -> str:
-    sign = "<" if check.strict else "≤"
-    return f"{sign} {check.limit:g}{check.unit}"
-
-
-def _ratio(value: Optional[float], unit: str = "x") -> str:
-    return "—" if value is None else f"{value:.2f}{unit}"
-
-
-def targets_table(results: Sequence[ScenarioResult]) -> list[str]:
-    lines = [
-        "| Scenario | Measure | Ours | Against | Ratio (or value) | Target | Status "
-        "| Official SDK | Ours ÷ official |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for result in results:
-        for verdict in result.checks:
-            check = verdict.check
-            status = {"met": "**met**", "missed": "**MISSED**"}.get(verdict.status, "n/a")
-            lines.append(
-                "| "
-                + " | ".join(
-                    [
-                        result.scenario.key,
-                        check.measure,
-                        _with_unit(verdict.ours, check.metric),
-                        _with_unit(verdict.reference, check.metric),
-                        _ratio(verdict.value, check.unit),
-                        _target(check),
-                        status,
-                        _with_unit(verdict.official, check.metric),
-                        _ratio(verdict.vs_official),
-                    ]
-                )
-                + " |"
-            )
-    return lines
-
-
-def medians_tables(results: Sequence[ScenarioResult]) -> list[str]:
-    lines: list[str] = []
-    for result in results:
-        scenario = result.scenario
-        shown = [m for m in scenario.metrics if any(m in c.samples for c in result.contenders)]
-        lines += [
-            "",
-            f"**{scenario.title}**: {result.rounds} rounds, {result.seconds:.0f} s",
-            "",
-            "| Contender | Role | " + " | ".join(scenario.metrics[m] for m in shown) + " |",
-            "| --- | --- | " + " | ".join("---" for _ in shown) + " |",
-        ]
-        for contender in result.contenders:
-            if contender.error is not None:
-                cells = [f"failed: {contender.error}"] + [""] * (len(shown) - 1)
-            else:
-                cells = [_number(contender.median(m)) for m in shown]
-            lines.append(f"| {contender.name} | {contender.role} | " + " | ".join(cells) + " |")
-        for note in scenario.notes:
-            lines += ["", note]
-    return lines
-
-
-def report(results: Sequence[ScenarioResult], meta: dict[str, Any]) -> str:
-    counts = {s: sum(v.status == s for r in results for v in r.checks) for s in ("met", "missed")}
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Run {meta['finished']} with `{meta['command']}`: Python {meta['python']} on "
-        f"{meta['platform']}, {meta['cpus']} CPUs, load average {meta['load_before']} before "
-        f"and {meta['load_after']} after. Figures come from a shared {meta['cpus']}-core "
-        "machine where other engineers run tests at the same time: contenders are interleaved "
-        "round by round, figures are medians over rounds, and ratios are medians of per-round "
-        f"ratios, so compare ratios rather than absolute times. Server: {meta['server']}; "
-        "client CPU and memory are the client process's alone.",
-        "",
-        f"Official SDK: {meta['official']}.",
-        "",
-        f"Targets met: {counts['met']}, missed: {counts['missed']}. *Against* is the floor "
-        "(or, for start-up, the official import) the ratio divides by; *Ours ÷ official* below "
-        "1 means this SDK is faster (or smaller) than the official one.",
-        "",
-        *targets_table(results),
-        "",
-        "## Medians",
-        *medians_tables(results),
-    ]
-    if meta.get("quick"):
-        lines[2:2] = ["**--quick run: one tiny round; the figures mean nothing.**", ""]
-    return "\n".join(lines) + "\n"
-
-
-def to_json(results: Sequence[ScenarioResult], meta: dict[str, Any]) -> dict[str, Any]:
-    scenarios = []
-    for result in results:
-        scenario = result.scenario
-        scenarios.append(
-            {
-                "key": scenario.key,
-                "title": scenario.title,
-                "rounds": result.rounds,
-                "seconds": result.seconds,
-                "metrics": scenario.metrics,
-                "notes": scenario.notes,
-                "contenders": [
-                    {
-                        "name": c.name,
-                        "role": c.role,
-                        "error": c.error,
-                        "samples": c.samples,
-                        "medians": {m: c.median(m) for m in c.samples},
-                    }
-                    for c in result.contenders
-                ],
-                "checks": [
-                    {
-                        "measure": v.check.measure,
-                        "contender": v.check.contender,
-                        "metric": v.check.metric,
-                        "against": v.check.against,
-                        "limit": v.check.limit,
-                        "strict": v.check.strict,
-                        "unit": v.check.unit,
-                        "value": v.value,
-                        "status": v.status,
-                        "ours": v.ours,
-                        "reference": v.reference,
-                        "official": v.official,
-                        "vs_official": v.vs_official,
-                    }
-                    for v in result.checks
-                ],
-            }
-        )
-    return {"meta": meta, "scenarios": scenarios}
-
-
 # --------------------------------------------------------------------------- entry point
 
 
@@ -411,6 +257,9 @@ def _parser() -> argparse.ArgumentParser:
         help="one tiny round of each scenario (a smoke test; the official SDK only if cached)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON here")
+    parser.add_argument(
+        "--note", metavar="TEXT", help="a line shown in bold under the report's title"
+    )
     parser.add_argument("--markdown", metavar="PATH", help="also write the report here")
     parser.add_argument(
         "--only",
@@ -421,7 +270,15 @@ def _parser() -> argparse.ArgumentParser:
         "--no-official", action="store_true", help="leave the official SDK out (no venv built)"
     )
     parser.add_argument(
-        "--api-url", metavar="URL", help="benchmark this server instead of a fresh emulator"
+        "--server",
+        choices=[*sorted(SERVERS), "both"],
+        default="both",
+        help="the server started in its own process: the emulator, the light server (canned "
+        "answers, no storage, so the client's own cost shows) or both, one after the other "
+        "(the default; start-up is measured once)",
+    )
+    parser.add_argument(
+        "--api-url", metavar="URL", help="benchmark this server instead of a fresh one"
     )
     parser.add_argument(
         "--token", metavar="T", help="token for --api-url (default: $SHAROKEY_TOKEN)"
@@ -430,9 +287,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 @contextmanager
-def _server(api_url: Optional[str], token: Optional[str]) -> Iterator[tuple[str, str]]:
+def _server(kind: str, api_url: Optional[str], token: Optional[str]) -> Iterator[tuple[str, str]]:
     if api_url is None:
-        with emulator_process() as server:
+        with server_process(kind) as server:
             yield server
         return
     token = token or os.environ.get("SHAROKEY_TOKEN")
@@ -446,6 +303,40 @@ def _load() -> str:
         return " ".join(f"{value:.2f}" for value in os.getloadavg())
     except OSError:
         return "unknown"
+
+
+def _run_on(
+    kind: str,
+    keys: Sequence[str],
+    rounds: int,
+    args: argparse.Namespace,
+    official_python: Optional[Path],
+    official_note: str,
+) -> list[ScenarioResult]:
+    """The scenarios ``keys`` against a fresh ``kind`` server (or the one of --api-url)."""
+    results: list[ScenarioResult] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="sharokey-bench-") as workdir,
+        _server(kind, args.api_url, args.token) as (api_url, token),
+    ):
+        settings = Settings(
+            api_url=api_url,
+            token=token,
+            rounds=rounds,
+            quick=args.quick,
+            workdir=Path(workdir),
+            official_python=official_python,
+            official_note=official_note,
+            server=kind,
+        )
+        for key in keys:
+            scenario = SCENARIOS[key](settings)
+            try:
+                results.append(run_scenario(scenario, rounds))
+            finally:
+                if scenario.cleanup is not None:
+                    scenario.cleanup()
+    return results
 
 
 def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
@@ -466,30 +357,25 @@ def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
         _log(f"official SDK: looking for {OFFICIAL} ...")
         official_python, official_note = ensure_official(build=not args.quick)
         _log(f"official SDK: {official_note}")
-    results: list[ScenarioResult] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="sharokey-bench-") as workdir,
-        _server(args.api_url, args.token) as (api_url, token),
-    ):
-        settings = Settings(
-            api_url=api_url,
-            token=token,
-            rounds=rounds,
-            quick=args.quick,
-            workdir=Path(workdir),
-            official_python=official_python,
-            official_note=official_note,
+    kinds = sorted(SERVERS) if args.server == "both" and args.api_url is None else [args.server]
+    if args.api_url is not None:
+        kinds = ["api-url"]
+    runs: list[tuple[str, list[ScenarioResult]]] = []
+    for number, kind in enumerate(kinds):
+        # Start-up does not touch the server: measured in the first pass only.
+        wanted = [k for k in keys if k != "startup" or number == 0]
+        _log(f"server: {label(kind)}")
+        runs.append(
+            (
+                kind,
+                _run_on(kind, wanted, rounds, args, official_python, official_note),
+            )
         )
-        for key in keys:
-            scenario = SCENARIOS[key](settings)
-            try:
-                results.append(run_scenario(scenario, rounds))
-            finally:
-                if scenario.cleanup is not None:
-                    scenario.cleanup()
     meta = {
         "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": shlex.join(
+            ["python", "-m", "benchmarks", *(argv if argv is not None else sys.argv[1:])]
+        ),
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "cpus": os.cpu_count(),
@@ -497,17 +383,15 @@ def run(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
         "load_after": _load(),
         "rounds": rounds,
         "quick": args.quick,
-        "server": (
-            "the emulator in its own process on loopback"
-            if args.api_url is None
-            else "the server given with --api-url"
-        ),
+        "server": "; ".join(label(kind) for kind in kinds),
+        "server_kind": kinds[0] if len(kinds) == 1 else "both",
         "official": official_note,
+        "note": args.note,
         "seconds": time.perf_counter() - started,
     }
-    text = report(results, meta)
+    text = report(runs, meta)
     sys.stdout.write(text)
-    document = to_json(results, meta)
+    document = to_json(runs, meta)
     if args.markdown:
         Path(args.markdown).write_text(text, encoding="utf-8")
     if args.json:

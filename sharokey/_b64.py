@@ -14,8 +14,8 @@ from typing import Optional, Union
 
 __all__ = ["decode_strict", "encode", "encode_pieces"]
 
-_ENCODE_CHUNK = 768 * 1024  # bytes, a multiple of 3: pieces join without padding
-_DECODE_CHUNK = 1024 * 1024  # characters, a multiple of 4
+_ENCODE_CHUNK = 192 * 1024  # bytes, a multiple of 3: pieces join without padding
+_DECODE_CHUNK = 256 * 1024  # characters, a multiple of 4
 
 
 def encode_pieces(data: Union[bytes, bytearray, memoryview]) -> list[str]:

@@ -30,7 +30,7 @@ from sharokey.limits import MAX_ATTACHMENTS_BYTES, attachment_budget_problem
 
 __all__ = ["Built", "build_create_body", "read_attachments", "splice_create_body"]
 
-_SPLICE_CHUNK = 1 << 20  # characters of base64 turned into bytes per GIL hold
+_SPLICE_CHUNK = 1 << 18  # characters of base64 turned into bytes per GIL hold
 
 
 def _over_budget(problem: str) -> ValidationError:

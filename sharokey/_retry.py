@@ -14,9 +14,12 @@ are decided here and nowhere else (docs/protocol.md#5-errors-and-retries):
 - :func:`timed_out`: the timeout the caller finally sees, saying how many
   attempts were made and how long they took in all.
 
-Transports contribute one fact, ``NetworkError.request_sent``, and decide
-nothing. :func:`retry_kwargs` turns a :class:`RetryPolicy` into the
-arguments of a *fresh* ``tenacity.Retrying``/``AsyncRetrying`` per request
+The shells make each request's first attempt bare and enter tenacity only
+through :func:`retries_after` (most calls never fail, and tenacity's set-up
+cost more than the rest of the shell). Transports contribute one fact,
+``NetworkError.request_sent``, and decide nothing. :func:`retry_kwargs`
+turns a :class:`RetryPolicy` into the arguments of a *fresh*
+``tenacity.Retrying``/``AsyncRetrying`` per request
 (a shared instance would mix up the attempt counts of concurrent calls). The
 predicate accepts only ``SharokeyError``s, so ``CancelledError`` and
 ``KeyboardInterrupt`` always go straight through.
@@ -54,6 +57,8 @@ __all__ = [
     "log_attempt",
     "policy_for",
     "repeatable",
+    "replay",
+    "retries_after",
     "retry_delay",
     "retry_kwargs",
     "should_retry",
@@ -259,10 +264,39 @@ def policy_for(max_retries: int, retry_policy: Optional[RetryPolicy]) -> RetryPo
     return RetryPolicy(max_retries=max_retries)
 
 
+def retries_after(exc: BaseException, request: Request, policy: RetryPolicy) -> bool:
+    """Whether a first attempt's failure enters the retry loop (else it is raised as is).
+
+    The shells make the first attempt without tenacity (its set-up cost 15-60 µs
+    a call, more than the rest of the shell); only a failure that
+    :func:`should_retry` says may be cured, with retries left, builds the loop,
+    which then starts by replaying that failure (see :func:`retry_kwargs`).
+    """
+    return should_retry(exc, request, retry_after_cap=policy.retry_after_cap) and (
+        policy.max_retries > 0
+    )
+
+
+def replay(first: BaseException, attempt_number: int) -> None:
+    """Attempt 1 of a retry loop entered after a failure: that failure, not a new send."""
+    if attempt_number == 1:
+        raise first
+
+
 def retry_kwargs(
-    policy: RetryPolicy, request: Request, *, is_async: bool = False
+    policy: RetryPolicy,
+    request: Request,
+    *,
+    is_async: bool = False,
+    first: Optional[BaseException] = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for a fresh ``tenacity.Retrying``/``AsyncRetrying`` for ``request``."""
+    """Keyword arguments for a fresh ``tenacity.Retrying``/``AsyncRetrying`` for ``request``.
+
+    With ``first``, the failure of an attempt already made and already judged
+    retryable by :func:`retries_after`: the loop's attempt 1 replays it
+    (:func:`replay`), so the waits, counts and log lines are those of a loop
+    that made it, and it is not judged twice.
+    """
     sleep: Any = policy.sleep
     if is_async:
         sleep = policy.async_sleep
@@ -275,7 +309,7 @@ def retry_kwargs(
     return {
         "stop": tenacity.stop_after_attempt(attempts),
         "retry": tenacity.retry_if_exception(
-            lambda exc: should_retry(exc, request, retry_after_cap=cap)
+            lambda exc: exc is first or should_retry(exc, request, retry_after_cap=cap)
         ),
         "wait": _Wait(policy),
         "reraise": True,

@@ -21,7 +21,7 @@ import tenacity
 
 from sharokey._many import DEFAULT_CONCURRENCY, CreateItem, CreateOutcome, create_in_tasks
 from sharokey._messages import Offload, Operation, Send
-from sharokey._retry import log_attempt, retry_kwargs, timed_out
+from sharokey._retry import log_attempt, replay, retries_after, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
 from sharokey.errors import RequestTimeoutError, SharokeyError
 from sharokey.models import (
@@ -103,14 +103,25 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
                 if isinstance(effect, Offload):
                     value = await self._offload(effect.fn, *effect.args)
                     continue
-                kwargs = retry_kwargs(self._policy, effect.request, is_async=True)
-                started, number = time.monotonic(), 0
+                started, number = time.monotonic(), 1
                 late: Optional[RequestTimeoutError] = None
+                first: Optional[SharokeyError] = None
                 try:
-                    async for attempt in tenacity.AsyncRetrying(**kwargs):
-                        with attempt:
-                            number = attempt.retry_state.attempt_number
-                            value = await self._attempt(effect, number)
+                    try:
+                        value = await self._attempt(effect, number)
+                    except SharokeyError as exc:
+                        if not retries_after(exc, effect.request, self._policy):
+                            raise
+                        first = exc
+                    if first is not None:  # outside the handler: no __context__ chains
+                        kwargs = retry_kwargs(
+                            self._policy, effect.request, is_async=True, first=first
+                        )
+                        async for attempt in tenacity.AsyncRetrying(**kwargs):
+                            with attempt:
+                                number = attempt.retry_state.attempt_number
+                                replay(first, number)
+                                value = await self._attempt(effect, number)
                 except RequestTimeoutError as exc:
                     late = timed_out(exc, number, time.monotonic() - started)
                 if late is not None:

@@ -17,7 +17,7 @@ import tenacity
 
 from sharokey._many import DEFAULT_CONCURRENCY, CreateItem, CreateOutcome, create_in_threads
 from sharokey._messages import Offload, Operation, Send
-from sharokey._retry import log_attempt, retry_kwargs, timed_out
+from sharokey._retry import log_attempt, replay, retries_after, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
 from sharokey.errors import RequestTimeoutError, SharokeyError
 from sharokey.models import (
@@ -70,13 +70,23 @@ class Sharokey(ClientShell[Transport]):
                 if isinstance(effect, Offload):
                     value = effect.fn(*effect.args)
                     continue
-                started, number = time.monotonic(), 0
+                started, number = time.monotonic(), 1
                 late: Optional[RequestTimeoutError] = None
+                first: Optional[SharokeyError] = None
                 try:
-                    for attempt in tenacity.Retrying(**retry_kwargs(self._policy, effect.request)):
-                        with attempt:
-                            number = attempt.retry_state.attempt_number
-                            value = self._attempt(effect, number)
+                    try:
+                        value = self._attempt(effect, number)
+                    except SharokeyError as exc:
+                        if not retries_after(exc, effect.request, self._policy):
+                            raise
+                        first = exc
+                    if first is not None:  # outside the handler: no __context__ chains
+                        kwargs = retry_kwargs(self._policy, effect.request, first=first)
+                        for attempt in tenacity.Retrying(**kwargs):
+                            with attempt:
+                                number = attempt.retry_state.attempt_number
+                                replay(first, number)
+                                value = self._attempt(effect, number)
                 except RequestTimeoutError as exc:
                     late = timed_out(exc, number, time.monotonic() - started)
                 if late is not None:

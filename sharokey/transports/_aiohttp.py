@@ -16,6 +16,7 @@ set only when nothing can have left the machine.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import AsyncGenerator
 from typing import Any, Optional
@@ -39,6 +40,16 @@ __all__ = ["AiohttpTransport"]
 
 _STREAM_ABOVE = 1024 * 1024
 _SLICE = 256 * 1024
+#: An answer whose Content-Length is at most this is read in one call.
+_READ_WHOLE_BELOW = 64 * 1024
+
+
+@functools.lru_cache(maxsize=16)
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    # Both are immutable; a client uses one Timeout for all its calls.
+    return aiohttp.ClientTimeout(
+        total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+    )
 
 
 async def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
@@ -84,6 +95,11 @@ class AiohttpTransport:
         if self._user_session is not None:
             return self._user_session
         loop = asyncio.get_running_loop()
+        # The hot path: a dict read (atomic) without the lock or the sweep, done when a
+        # session has to be made.
+        current = self._sessions.get(loop)
+        if current is not None and not current.session.closed:
+            return current.session
         with self._lock:
             for old in [key for key in self._sessions if key.is_closed()]:
                 del self._sessions[old]
@@ -105,9 +121,6 @@ class AiohttpTransport:
 
     async def send(self, request: Request, timeout: Timeout) -> Response:
         session = await self._session()
-        client_timeout = aiohttp.ClientTimeout(
-            total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
-        )
         headers = dict(request.headers)
         headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
         data: Any = request.body
@@ -124,23 +137,34 @@ class AiohttpTransport:
                 request.url,
                 headers=headers,
                 data=data,
-                timeout=client_timeout,
+                timeout=_client_timeout(timeout),
                 allow_redirects=False,
                 # Raw bytes: the BodyReader inflates them a slice at a time, under the cap
                 # (aiohttp would inflate a whole chunk of a bomb at once), also for a
                 # caller's session.
                 auto_decompress=False,
             ) as answer:
-                # Read it all inside the block so the connection goes back to the pool;
-                # the reader's BytesIO does not copy a 14 MB answer in the loop.
-                received = transfer.receiving(answer.headers)
-                reader = BodyReader(answer.headers, answer.status, self._limit, received)
-                async for chunk in answer.content.iter_any():
-                    reader.feed(chunk)
-                return Response(
-                    status=answer.status, headers=answer.headers.items(), body=reader.body()
-                )
+                body = await self._read(answer, transfer)
+                return Response(status=answer.status, headers=answer.headers.items(), body=body)
         mapping.raise_mapped()
+
+    async def _read(self, answer: aiohttp.ClientResponse, transfer: Transfer) -> bytes:
+        """The answer's body, decoded under the cap, read inside the request's block.
+
+        Read whole inside the block so the connection goes back to the pool. A small
+        answer whose length is known comes in one ``read()`` (aiohttp stops at that
+        length); any other is fed a chunk at a time, the reader's BytesIO not copying
+        a 14 MB answer in the loop.
+        """
+        received = transfer.receiving(answer.headers)  # the caller's download progress, if any
+        reader = BodyReader(answer.headers, answer.status, self._limit, received)  # caps
+        length = answer.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) <= _READ_WHOLE_BELOW:
+            reader.feed(await answer.read())
+        else:
+            async for chunk in answer.content.iter_any():
+                reader.feed(chunk)
+        return reader.body()
 
     async def aclose(self) -> None:
         """Close the sessions this transport created; a caller's session stays open."""

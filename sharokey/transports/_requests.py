@@ -15,16 +15,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
+import itertools
 import logging
 import os
 import socket
 import threading
+import time
 from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
 import requests.auth
+import requests.structures
 import requests.utils
 import urllib3
 import urllib3.exceptions
@@ -86,51 +90,127 @@ class _Watch:
     """One attempt's total deadline: when it passes, the connection in use is shut down.
 
     urllib3's read timeout applies to each read, so a server sending a byte
-    every few seconds (headers included) is never cut off by it. A timer
-    thread does what no socket timeout can: at the deadline it shuts the
-    socket down, which wakes the blocked read at once; the transport then
-    reports the deadline rather than whatever the broken read raised.
+    every few seconds (headers included) is never cut off by it. The
+    transport's :class:`_Watchdog` does what no socket timeout can: at the
+    deadline it shuts the socket down, which wakes the blocked read at once;
+    the transport then reports the deadline rather than whatever the broken
+    read raised. One watch per in-flight attempt (the client is shared
+    between threads); they share their watchdog's lock.
     """
 
-    def __init__(self, seconds: float) -> None:
+    __slots__ = ("_connection", "_done", "_lock", "_sock", "fired")
+
+    def __init__(self, lock: threading.Condition) -> None:
         self.fired = False
         self._done = False
         self._connection: Any = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._sock: Any = None
+        self._lock = lock
 
     def attach(self, connection: Any) -> None:
         """Watch ``connection`` (an urllib3 connection, connected or about to be)."""
         with self._lock:
             self._connection = connection
-            fired = self.fired and not self._done
-        if fired:
-            _shut(connection)
+            # Kept: an answer with "Connection: close" takes the socket from the connection.
+            self._sock = getattr(connection, "sock", None) or self._sock
+            if self.fired and not self._done:
+                self._shut()
 
-    def _fire(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.fired = True
-            connection = self._connection
-        if connection is not None:
-            _shut(connection)
+    def fire(self) -> None:
+        """The deadline passed (called by the watchdog, its lock held)."""
+        if self._done:
+            return
+        self.fired = True
+        self._shut()
+
+    def _shut(self) -> None:
+        sock = getattr(self._connection, "sock", None) or self._sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # The plain socket's shutdown, even under TLS: it only wakes the reader,
+                # without touching the TLS object another thread is reading through.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    @property
+    def done(self) -> bool:
+        return self._done
 
     def stop(self) -> None:
+        """The attempt is over (called by the watchdog, its lock held)."""
+        self._done = True
+        self._connection = self._sock = None
+
+
+class _Watchdog:
+    """One daemon thread firing every in-flight attempt's deadline, in order.
+
+    A ``threading.Timer`` per attempt cost 130-330 µs to start (more than a
+    whole GET on loopback, see benchmarks/PROFILE.md); this thread is started
+    on the first watched attempt, sleeps on a condition until the earliest
+    deadline, and leaves after :data:`IDLE` seconds with nothing to watch (so
+    a transport dropped without ``close()`` leaves no thread behind for
+    long). A watch that stops early stays in the heap until it surfaces, or
+    until stopped ones are most of it, when the heap is rebuilt.
+    """
+
+    IDLE = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._stopped = 0
+        self._thread: Optional[threading.Thread] = None
+
+    def watch(self, seconds: float) -> _Watch:
+        """A watch that fires ``seconds`` from now unless released first."""
+        watch = _Watch(self._lock)
+        entry = (time.monotonic() + seconds, next(self._order), watch)
         with self._lock:
-            self._done = True
-        self._timer.cancel()
+            if len(self._heap) > 64 and self._stopped * 2 > len(self._heap):
+                self._heap = [item for item in self._heap if not item[2].done]
+                heapq.heapify(self._heap)
+                self._stopped = 0
+            heapq.heappush(self._heap, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="sharokey-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0] is entry:
+                self._lock.notify()
+        return watch
 
+    def release(self, watch: _Watch) -> None:
+        """Stop ``watch``: its attempt is over."""
+        with self._lock:
+            if not watch.fired:
+                self._stopped += 1  # still in the heap: counted for the rebuild
+            watch.stop()
 
-def _shut(connection: Any) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            # The plain socket's shutdown, even under TLS: it only wakes the reader,
-            # without touching the TLS object another thread is reading through.
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    def _serve(self) -> None:
+        me = threading.current_thread()
+        with self._lock:
+            while self._thread is me:
+                heap = self._heap
+                while heap and heap[0][2].done:
+                    heapq.heappop(heap)
+                    self._stopped = max(0, self._stopped - 1)
+                if not heap:
+                    if not self._lock.wait(self.IDLE) and not self._heap and self._thread is me:
+                        self._thread = None
+                    continue
+                delay = heap[0][0] - time.monotonic()
+                if delay > 0:
+                    self._lock.wait(delay)
+                    continue
+                heapq.heappop(heap)[2].fire()
+
+    def close(self) -> None:
+        """Let the thread go (a later watch starts a new one)."""
+        with self._lock:
+            self._thread = None
+            self._lock.notify_all()
 
 
 class _WatchedPoolMixin:
@@ -145,6 +225,20 @@ class _WatchedPoolMixin:
         watch = getattr(self._sharokey_watches, "current", None)
         if watch is not None:
             watch.attach(connection)
+        return connection
+
+    def _new_conn(self) -> Any:
+        # A new connection has no socket when handed out: the watch learns it on connect.
+        connection = super()._new_conn()  # type: ignore[misc]
+        connect, watches = connection.connect, self._sharokey_watches
+
+        def connect_watched() -> None:
+            connect()
+            watch = getattr(watches, "current", None)
+            if watch is not None:
+                watch.attach(connection)
+
+        connection.connect = connect_watched
         return connection
 
 
@@ -201,11 +295,13 @@ _NO_AUTH = _NoAmbientAuth()
 
 
 class _Environment:
-    """Proxies and CA bundle from the environment, read once per host, never credentials.
+    """Proxies and CA bundle from the environment, read once per origin, never credentials.
 
     The transport's own session has ``trust_env`` off (no netrc); what legacy
     setups rely on from the environment (``HTTPS_PROXY``, ``NO_PROXY``,
-    ``REQUESTS_CA_BUNDLE``) is resolved here instead, once per scheme and host.
+    ``REQUESTS_CA_BUNDLE``) is resolved here instead, once per scheme and
+    host, together with the session's own ``proxies`` (the environment wins,
+    as in ``Session.request``).
     """
 
     def __init__(self) -> None:
@@ -214,16 +310,34 @@ class _Environment:
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         self.verify: Union[bool, str] = bundle or True
 
-    def proxies(self, url: str) -> dict[str, str]:
+    def proxies(self, url: str, session: requests.Session) -> dict[str, str]:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
-        with self._lock:
-            found = self._proxies.get(key)
+        found = self._proxies.get(key)  # a dict read: atomic, no lock on the hot path
         if found is None:
-            found = dict(requests.utils.get_environ_proxies(key + "/"))
+            found = {**session.proxies, **requests.utils.get_environ_proxies(key + "/")}
             with self._lock:
-                self._proxies[key] = found
+                found = self._proxies.setdefault(key, found)
         return found
+
+
+def _prepared(
+    request: Request, headers: dict[str, str], body: Any, session: requests.Session
+) -> Any:
+    """``request`` as requests would prepare it for our own session, minus what it has not.
+
+    ``Session.prepare_request`` also merges a cookie jar, auth and hooks,
+    none of which the transport's own session holds; its headers are merged
+    here (the call's win).
+    """
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(request.method)
+    prepared.prepare_url(request.url, None)
+    merged = requests.structures.CaseInsensitiveDict(session.headers)
+    merged.update(headers)
+    prepared.prepare_headers({k: v for k, v in merged.items() if v is not None})
+    prepared.prepare_body(body, None)
+    return prepared
 
 
 class RequestsTransport:
@@ -245,6 +359,7 @@ class RequestsTransport:
         _guard_urllib3_logs()
         self._limit = check_max_response_bytes(max_response_bytes)
         self._watches = threading.local()
+        self._watchdog = _Watchdog()
         self._environment: Optional[_Environment] = None
         if session is not None:
             self._session = session
@@ -269,48 +384,65 @@ class RequestsTransport:
     def session(self) -> requests.Session:
         return self._session
 
-    def _settings(self, request: Request) -> dict[str, Any]:
-        if self._environment is None:
-            return {}
-        return {
-            "proxies": self._environment.proxies(request.url),
-            "verify": self._environment.verify,
-        }
-
-    def send(self, request: Request, timeout: Timeout) -> Response:
-        watch = _Watch(timeout.total) if timeout.total is not None else None
-        self._watches.current = watch
+    def _open(self, request: Request, timeout: Timeout, transfer: Transfer) -> requests.Response:
+        """Send ``request``; the answer's headers are in, its body still to be read."""
         headers = dict(request.headers)
         headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
+        timeouts: Any = (_within_total(timeout.connect, timeout), _read_timeout(timeout))
+        if self._environment is None:
+            # A caller's session: through Session.request, so their hooks, cookies,
+            # mounts and environment apply (their auth excepted: see _NoAmbientAuth).
+            return self._session.request(
+                request.method,
+                request.url,
+                headers=headers,
+                data=transfer.upload_file(request.body),
+                timeout=timeouts,
+                allow_redirects=False,
+                stream=True,
+                auth=_NO_AUTH,
+            )
+        # Our own session: straight to the mounted adapter. Session.request would add
+        # ~300 µs per call of merging cookies, hooks and settings it has none of.
+        prepared = _prepared(request, headers, transfer.upload_file(request.body), self._session)
+        return self._session.get_adapter(prepared.url).send(
+            prepared,
+            stream=True,
+            timeout=timeouts,
+            verify=self._environment.verify,
+            cert=self._session.cert,
+            proxies=self._environment.proxies(request.url, self._session),
+        )
+
+    def _read(
+        self, answer: requests.Response, watch: Optional[_Watch], transfer: Transfer
+    ) -> Response:
+        """The answer's body, read raw into the budget's reader."""
+        with answer:
+            connection = getattr(answer.raw, "connection", None)
+            if watch is not None and connection is not None:
+                # A caller's session: at least the body is watched from here on.
+                watch.attach(connection)
+            status, headers = answer.status_code, list(answer.headers.items())
+            received = transfer.receiving(answer.headers)  # download progress, if any
+            reader = BodyReader(answer.headers, status, self._limit, received)
+            for chunk in iter(lambda: answer.raw.read(_CHUNK, decode_content=False), b""):
+                reader.feed(chunk)
+        return Response(status=status, headers=headers, body=reader.body())
+
+    def send(self, request: Request, timeout: Timeout) -> Response:
+        watch = self._watchdog.watch(timeout.total) if timeout.total is not None else None
+        self._watches.current = watch
         transfer = Transfer(request)  # the caller's progress, if any, counted per attempt
         mapping = ExceptionMap(_map, request, timeout, transfer)
         try:
             with mapping:
-                with self._session.request(
-                    request.method,
-                    request.url,
-                    headers=headers,
-                    data=transfer.upload_file(request.body),
-                    timeout=(_within_total(timeout.connect, timeout), _read_timeout(timeout)),
-                    allow_redirects=False,
-                    stream=True,
-                    auth=_NO_AUTH,
-                    **self._settings(request),
-                ) as answer:
-                    connection = getattr(answer.raw, "connection", None)
-                    if watch is not None and connection is not None:
-                        # A caller's session: at least the body is watched from here on.
-                        watch.attach(connection)
-                    status, headers_out = answer.status_code, list(answer.headers.items())
-                    received = transfer.receiving(answer.headers)
-                    reader = BodyReader(answer.headers, status, self._limit, received)
-                    for chunk in iter(lambda: answer.raw.read(_CHUNK, decode_content=False), b""):
-                        reader.feed(chunk)
+                response = self._read(self._open(request, timeout, transfer), watch, transfer)
                 if watch is None or not watch.fired:
-                    return Response(status=status, headers=headers_out, body=reader.body())
+                    return response
         finally:
             if watch is not None:
-                watch.stop()
+                self._watchdog.release(watch)
             self._watches.current = None
         if watch is not None and watch.fired:
             raise RequestTimeoutError(
@@ -323,6 +455,7 @@ class RequestsTransport:
 
     def close(self) -> None:
         """Close the session if this transport created it; a caller's session stays open."""
+        self._watchdog.close()
         if self._owns_session:
             self._session.close()
 

@@ -6,6 +6,9 @@ measures every contender once. These tests judge the shape of what it reports
 same table on stdout and in the Markdown file), never the figures
 themselves: speed belongs to the benchmarks. A quick run must never build the
 official SDK's virtual environment; it uses one only when already cached.
+The same quick run against the light server (``--server light``), the light
+server's canned answers read by the SDK, and the profiles at a tiny size are
+checked the same way: shape, never speed.
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ def _assert_well_formed(document: dict[str, Any], stdout: str, markdown: str) ->
 
 def test_quick_run_without_a_cached_official_sdk_builds_nothing(tmp_path: Path) -> None:
     cache = tmp_path / "empty-cache"
-    document, stdout, markdown = _run_quick(tmp_path, cache)
+    document, stdout, markdown = _run_quick(tmp_path, cache, "--server", "emulator")
 
     _assert_well_formed(document, stdout, markdown)
     assert not cache.exists(), "--quick must not build the official SDK's environment"
@@ -114,9 +117,45 @@ def test_quick_run_without_a_cached_official_sdk_builds_nothing(tmp_path: Path) 
     assert "official" not in roles
     assert "floor" in roles
     big = next(s for s in document["scenarios"] if s["key"] == "large_attachment")
-    async_figures = next(c for c in big["contenders"] if c["name"] == "AsyncSharokey")
-    # The memory and event-loop figures of the large create are there for the async client.
-    assert {"ms", "peak_mib", "stall_ms", "idle_stall_ms"} <= set(async_figures["samples"])
+    # The memory and event-loop figures of the large create and reveal are there for the
+    # async client.
+    for name in ("AsyncSharokey", "AsyncSharokey reveal"):
+        figures = next(c for c in big["contenders"] if c["name"] == name)
+        assert {"ms", "peak_mib", "stall_ms", "idle_stall_ms"} <= set(figures["samples"]), name
+
+
+def test_quick_run_against_the_light_server(tmp_path: Path) -> None:
+    document, stdout, markdown = _run_quick(
+        tmp_path, tmp_path / "empty-cache", "--server", "light", "--no-official"
+    )
+
+    _assert_well_formed(document, stdout, markdown)
+    assert document["meta"]["server_kind"] == "light"
+    assert "light server" in stdout
+    for scenario in document["scenarios"]:
+        failed = [c["name"] for c in scenario["contenders"] if c["error"] is not None]
+        # Every call the scenarios make (create, details, a 10 MiB-class create) is answered.
+        assert not failed, (scenario["key"], failed)
+
+
+def test_by_default_both_servers_are_measured_and_reported(tmp_path: Path) -> None:
+    document, stdout, markdown = _run_quick(
+        tmp_path, tmp_path / "empty-cache", "--only", "get_details,startup", "--no-official"
+    )
+
+    assert stdout == markdown
+    assert document["meta"]["server_kind"] == "both"
+    assert [run["server"] for run in document["runs"]] == ["emulator", "light"]
+    # Start-up does not touch a server: measured once, with the first.
+    assert [[s["key"] for s in run["scenarios"]] for run in document["runs"]] == [
+        ["get_details", "startup"],
+        ["get_details"],
+    ]
+    assert "## Against the emulator" in stdout
+    assert "## Against the light server" in stdout
+    for run in document["runs"]:
+        for check in run["scenarios"][0]["checks"]:
+            assert check["status"] in {"met", "missed"}, (run["server"], check["measure"])
 
 
 def test_quick_run_uses_a_cached_official_sdk(
@@ -129,7 +168,7 @@ def test_quick_run_uses_a_cached_official_sdk(
     if not is_official(venv_python(cached)):
         pytest.skip(f"the official SDK is not cached in {cached} (a full benchmark run builds it)")
     document, stdout, markdown = _run_quick(
-        tmp_path, cached.parent, "--only", "sequential_creates,startup"
+        tmp_path, cached.parent, "--only", "sequential_creates,startup", "--server", "emulator"
     )
 
     assert [s["key"] for s in document["scenarios"]] == ["sequential_creates", "startup"]
@@ -142,3 +181,48 @@ def test_quick_run_uses_a_cached_official_sdk(
     assert beside and all(c["vs_official"] is not None and c["vs_official"] > 0 for c in beside)
     assert "official SDK 1.0.0" in stdout
     assert stdout == markdown
+
+
+def test_the_light_server_answers_every_documented_call_the_sdk_makes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks import _light
+    from benchmarks._common import CONTENT
+    from benchmarks._harness import server_process
+    from sharokey import Sharokey
+    from sharokey.errors import AuthenticationError
+
+    with server_process("light") as (api_url, token), Sharokey(token, api_url=api_url) as client:
+        created = client.create(CONTENT)
+        assert created.slug == _light.SLUG
+        assert client.get_details(created.slug).slug == _light.SLUG
+        revealed = client.reveal(f"{api_url}/s/{_light.SLUG}#{_light.share_fragment()}")
+        assert revealed.content == CONTENT
+        walked = sum(1 for _ in client.list_secrets())
+        assert walked == _light.PAGE_SIZE * _light.PAGES
+        with (
+            Sharokey("not-the-token", api_url=api_url) as stranger,
+            pytest.raises(AuthenticationError),
+        ):
+            stranger.get_details(_light.SLUG)
+
+
+def test_the_profiles_run_at_a_tiny_size() -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks._profile", "--n", "3", "--top", "3"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for key in ("sync_create", "sync_get", "async_create", "async_get", "async_gather"):
+        assert f"## {key}:" in done.stdout
+        assert f"### {key} / ours: cProfile" in done.stdout
+        assert f"### {key} / floor: cProfile" in done.stdout
+    assert done.stdout.count("unprofiled: ours ") == 5

@@ -1,0 +1,81 @@
+"""A large answer parsed piece by piece gives exactly what ``json.loads`` gives, errors included.
+
+``sharokey._bigjson`` cuts long strings out of a big body and decodes them in pieces (so a
+reveal's 14 MB parse never holds the GIL in one call); the pieces' sizes are shrunk here so that
+every cut lands on escapes, surrogate pairs and multi-byte characters.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sharokey import _bigjson
+
+
+@pytest.fixture
+def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same constants for every example (nothing else is patched): safe to share.
+    monkeypatch.setattr(_bigjson, "WHOLE_BELOW", 0)
+    monkeypatch.setattr(_bigjson, "LONG", 8)
+    monkeypatch.setattr(_bigjson, "PIECE", 5)
+
+
+def _outcome(body: bytes) -> Any:
+    try:
+        return ("value", json.loads(body))
+    except (ValueError, RecursionError) as exc:
+        return ("error", type(exc), str(exc))
+
+
+def _ours(body: bytes) -> Any:
+    try:
+        return ("value", _bigjson.loads(body))
+    except (ValueError, RecursionError) as exc:
+        return ("error", type(exc), str(exc))
+
+
+TEXT = st.text(alphabet=st.sampled_from(list('ab/"\\\u00e9\u20ac\U0001f600\n\x01')), max_size=40)
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=VALUES, ascii_only=st.booleans(), slashes=st.booleans())
+def test_any_document_parses_to_the_same_value(
+    tiny: None, value: Any, ascii_only: bool, slashes: bool
+) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if slashes:
+        text = text.replace("/", "\\/")  # as PHP's json_encode sends base64
+    body = text.encode("utf-8")
+    assert _ours(body) == _outcome(body)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=VALUES, cut=st.integers(min_value=0, max_value=400), junk=st.binary(max_size=3))
+def test_a_damaged_document_fails_as_json_loads_fails(
+    tiny: None, value: Any, cut: int, junk: bytes
+) -> None:
+    body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    damaged = body[:cut] + junk + body[cut + len(junk) :]
+    assert _ours(damaged) == _outcome(damaged)
+
+
+@pytest.mark.parametrize("tail", ["+/==", "\\/+==", "\\u00e9", "\u00e9"])
+def test_a_reveal_sized_answer_comes_back_whole(tail: str) -> None:
+    # 16 MB of base64 ending plainly, with an escaped slash, an escape or a raw non-ASCII.
+    data = "QUJD" * (4 * 1024 * 1024) + tail
+    body = ('{"success":true,"data":{"files":[{"data":"' + data + '"}]}}').encode()
+    assert _bigjson.loads(body) == json.loads(body)
