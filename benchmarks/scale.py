@@ -381,7 +381,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.child:
         sys.stdout.write(json.dumps(_child(json.loads(sys.stdin.read()))))
         return 0
-    from benchmarks._harness import _log, emulator_process, run_scenario, to_json
+    from benchmarks._harness import _log, run_scenario, server_process
+    from benchmarks._report import to_json
 
     rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     if rounds < 1:
@@ -389,7 +390,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="sharokey-scale-") as workdir,
-        emulator_process() as (
+        server_process("emulator") as (
             api_url,
             token,
         ),
@@ -406,7 +407,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.markdown:
         replace_section(Path(args.markdown), section)
     if args.json:
-        document = to_json([result], {"command": command, "quick": args.quick, "rounds": rounds})
+        document = to_json(
+            [("emulator", [result])], {"command": command, "quick": args.quick, "rounds": rounds}
+        )
         Path(args.json).write_text(json.dumps(document, indent=2), encoding="utf-8")
     if args.svg:
         samples = {c.name: c.samples for c in result.contenders if c.samples}
