@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from sharokey.errors import SharokeyError
 
 if TYPE_CHECKING:
     from sharokey.client import Sharokey
 
-__all__ = ["make_client", "note", "stdout", "unstructure", "wants_json"]
+__all__ = ["make_client", "note", "stdout", "token_of", "unstructure", "wants_json"]
 
 
 def stdout() -> Any:
@@ -44,12 +44,20 @@ def unstructure(obj: Any) -> Any:
     return unstructure(obj)
 
 
+def token_of(args: argparse.Namespace) -> Optional[str]:
+    """The token from ``--token``, ``--token-file`` or ``--token-env`` (``None``: none given)."""
+    from sharokey._cli.sources import value_from
+
+    value = value_from(args, "token", "g_token")
+    return value if isinstance(value, str) else None
+
+
 def make_client(args: argparse.Namespace, **options: Any) -> Sharokey:
     """A client from the global options, the environment and the config file."""
     from sharokey import config
     from sharokey.client import Sharokey
 
-    settings = config.resolve(getattr(args, "g_token", None), getattr(args, "g_api_url", None))
+    settings = config.resolve(token_of(args), getattr(args, "g_api_url", None))
     timeout = getattr(args, "g_timeout", None) or settings.timeout
     if timeout is None:
         # resolve() skips the file when --token and --api-url said everything;

@@ -16,6 +16,7 @@ from sharokey._cli import output, terminal
 from sharokey._cli.context import make_client, note, stdout, unstructure, wants_json
 from sharokey._cli.errors import UsageError
 from sharokey._cli.sdk_warnings import sdk_warnings
+from sharokey._cli.sources import value_from
 
 __all__ = ["cmd_create"]
 
@@ -69,7 +70,7 @@ def _check_attachments(paths: list[str]) -> int:
 def cmd_create(args: argparse.Namespace) -> int:
     """Encrypt the content (and attachments) here, upload it, print the share link."""
     content = _read_content(args.content)
-    password = terminal.password_value(args.password, confirm=True)
+    password = terminal.password_value(value_from(args, "password", "password"), confirm=True)
     total = _check_attachments(args.attach)
     shared = bool(args.attach) and not args.unique_nonces
     client_options: dict[str, Any] = {}

@@ -40,6 +40,29 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _add_sources(
+    parser: argparse._ActionsContainer, option: str, dest: str, what: str, default: object = None
+) -> None:
+    """``--OPTION-file PATH`` and ``--OPTION-env NAME``: the value kept out of the command line.
+
+    Read by :func:`sharokey._cli.sources.value_from` (one trailing newline of a file dropped).
+    """
+    parser.add_argument(
+        f"--{option}-file",
+        dest=f"{dest}_file",
+        metavar="PATH",
+        default=default,
+        help=f"read {what} from this file (one trailing newline is dropped)",
+    )
+    parser.add_argument(
+        f"--{option}-env",
+        dest=f"{dest}_env",
+        metavar="NAME",
+        default=default,
+        help=f"read {what} from this environment variable",
+    )
+
+
 def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     """The options every client command takes, before or after its name.
 
@@ -65,8 +88,9 @@ def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         metavar="TOKEN",
         default=default(None),
         help="API token (default: SHAROKEY_TOKEN, then the config file); "
-        "prefer those: a command line is visible to other local users",
+        "prefer those or --token-file/--token-env: a command line is visible to other local users",
     )
+    _add_sources(group, "token", "g_token", "the API token", default(None))
     group.add_argument(
         "--timeout",
         dest="g_timeout",
@@ -322,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PW",
         help="require this password to reveal; without a value, prompt for it",
     )
+    _add_sources(p, "password", "password", "the password")
     p.add_argument("--captcha", action="store_true", help="require a captcha to reveal")
     otp = p.add_mutually_exclusive_group()
     otp.add_argument("--otp-email", metavar="EMAIL", help="send a one-time code to this address")
@@ -375,7 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PW",
         help="the secret's password; without a value, prompt for it",
     )
+    _add_sources(p, "password", "password", "the password")
     p.add_argument("--otp", metavar="CODE", help="the one-time code that was sent to you")
+    _add_sources(p, "otp", "otp", "the one-time code")
     p.add_argument("--captcha", metavar="ANSWER", help="the captcha answer")
     p.add_argument(
         "--output-dir",
@@ -421,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="store this token ('-' reads it from stdin)",
     )
+    _add_sources(p, "token", "store_token", "the token to store")
     p.add_argument("--api-url", dest="store_api_url", metavar="URL", help="store this API URL")
     p.add_argument(
         "--timeout", dest="store_timeout", type=_seconds, metavar="SECONDS", help="store it"

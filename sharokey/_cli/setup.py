@@ -6,13 +6,14 @@ import argparse
 import os
 import sys
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import attrs
 
 from sharokey._cli import output
-from sharokey._cli.context import make_client
+from sharokey._cli.context import make_client, token_of
 from sharokey._cli.errors import UsageError, describe_error, is_wrong_api_url
+from sharokey._cli.sources import value_from
 from sharokey._mask import mask
 from sharokey.errors import (
     AuthenticationError,
@@ -36,8 +37,9 @@ def _read_token_from_stdin() -> str:
 def cmd_config(args: argparse.Namespace) -> int:
     from sharokey import config
 
-    token: Optional[str] = args.store_token
-    if token == "-":  # noqa: S105 - "read it from stdin", not a password
+    stored = value_from(args, "token", "store_token")
+    token = stored if isinstance(stored, str) else None
+    if token == "-" and args.store_token is not None:  # noqa: S105 - "read it from stdin", not a password
         token = _read_token_from_stdin()
         if not token:
             raise UsageError("no token was read from standard input", "Pipe it in: ... | ")
@@ -67,7 +69,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace, config: Any) -> int:
     path = config.config_path()
-    settings = config.resolve(getattr(args, "g_token", None), getattr(args, "g_api_url", None))
+    settings = config.resolve(token_of(args), getattr(args, "g_api_url", None))
     file = config.load_config_file()
     if getattr(args, "g_api_url", None):
         url_source = "argument"
@@ -137,7 +139,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     checks: list[Check] = []
     settings = None
     try:
-        settings = config.resolve(getattr(args, "g_token", None), getattr(args, "g_api_url", None))
+        settings = config.resolve(token_of(args), getattr(args, "g_api_url", None))
     except SharokeyError as exc:
         checks.append(Check("configuration", "FAIL", _reason(exc)))
     if settings is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any, Callable, Union
 
@@ -14,6 +15,9 @@ import attrs
 
 #: The repository: a subprocess imports ``sharokey`` from here.
 ROOT = Path(__file__).resolve().parents[2]
+#: The tokens the `emu` fixture's emulator accepts (random: a leak is findable in any output).
+TOKEN = "tokCANARY" + secrets.token_hex(12)
+OTHER_TOKEN = "tokOTHER" + secrets.token_hex(12)
 LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 
 
