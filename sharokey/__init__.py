@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sharokey.compat import SharokeyClient
     from sharokey.config import Timeout
     from sharokey.exceptions import AttachmentError
+    from sharokey.generate import generate_secret
     from sharokey.models import (
         AttachmentInfo,
         CreatedSecret,
@@ -94,6 +95,7 @@ __all__ = [
     "Timeout",
     "ValidationError",
     "__version__",
+    "generate_secret",
 ]
 
 _MODELS = (
@@ -115,6 +117,7 @@ _LAZY = {
     "Sharokey": "sharokey.client",
     "SharokeyClient": "sharokey.compat",
     "AttachmentError": "sharokey.exceptions",
+    "generate_secret": "sharokey.generate",
     "Timeout": "sharokey.config",
     "RetryPolicy": "sharokey._retry",
     "SyncPage": "sharokey.pagination",

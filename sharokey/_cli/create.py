@@ -56,6 +56,23 @@ def _read_content(arg: Optional[str]) -> str:
     return terminal.prompt_secret("Secret content (hidden; use '-' and stdin for several lines): ")
 
 
+def _generated(args: argparse.Namespace) -> Optional[str]:
+    """The secret ``--generate`` made, or ``None``; the options that need it checked."""
+    if not args.generate:
+        for flag, value in (("--length", args.length), ("--alphabet", args.alphabet)):
+            if value is not None:
+                raise UsageError(f"{flag} needs --generate", "Add --generate, or leave it out.")
+        return None
+    if args.content is not None:
+        raise UsageError(
+            "--generate and CONTENT cannot be used together",
+            "The generated secret is the content: leave out CONTENT.",
+        )
+    from sharokey.generate import generate_secret
+
+    return generate_secret(args.length, args.alphabet or "words")
+
+
 def _check_attachments(paths: list[str]) -> int:
     total = 0
     for path in paths:
@@ -69,7 +86,8 @@ def _check_attachments(paths: list[str]) -> int:
 
 def cmd_create(args: argparse.Namespace) -> int:
     """Encrypt the content (and attachments) here, upload it, print the share link."""
-    content = _read_content(args.content)
+    generated = _generated(args)
+    content = generated if generated is not None else _read_content(args.content)
     password = terminal.password_value(value_from(args, "password", "password"), confirm=True)
     total = _check_attachments(args.attach)
     shared = bool(args.attach) and not args.unique_nonces
@@ -94,16 +112,24 @@ def cmd_create(args: argparse.Namespace) -> int:
             kwargs["attachments"] = list(args.attach)
         with sdk_warnings(shared_expected=shared), terminal.Spinner(label, enabled=show_progress):
             created = client.create(content, hours=args.hours, views=args.views, **kwargs)
+    # The generated secret is shown here once, on stdout only: the creator needs it,
+    # no log or stderr line ever carries it.
     if wants_json(args):
-        output.dump_json(unstructure(created))
+        document = unstructure(created)
+        if generated is not None:
+            document["generated"] = generated
+        output.dump_json(document)
         return 0
     out = stdout()
     if args.quiet:
         out.write(f"{output.clean(created.share_url)}\n")
+        if generated is not None:
+            out.write(f"{generated}\n")
         return 0
     output.key_values(
         [
             ("Share link", created.share_url),
+            ("Generated secret", generated),
             ("Slug", created.slug),
             ("Expires", output.format_when(created.expiration) if created.expiration else None),
             ("Max views", created.maximum_views),
@@ -112,5 +138,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         ],
         out,
     )
+    if generated is not None:
+        note("The generated secret is shown only this once: keep it where it belongs.")
     note("Give the link to the recipient only: whoever has it can open the secret.")
     return 0

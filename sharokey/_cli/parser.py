@@ -16,6 +16,7 @@ import argparse
 
 from sharokey._cli.usage import LogLevel, LogsEnabled, Parser
 from sharokey._version import __version__
+from sharokey.generate import ALPHABETS, DEFAULT_LENGTHS, MAX_LENGTH
 
 __all__ = ["build_parser"]
 
@@ -27,6 +28,13 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _length(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_LENGTH:
+        raise argparse.ArgumentTypeError(f"must be {MAX_LENGTH} or less, got {value}")
     return value
 
 
@@ -184,6 +192,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
   sharokey create - --password < notes.txt                  asks the password, no echo
   sharokey create "see file" --attach id_rsa.pub --unique-nonces
   sharokey create "code inside" --otp-email bob@example.com --hours 2
+  sharokey create - --password-file pw.txt < notes.txt      password kept out of `ps`
+  sharokey create --generate --alphabet alnum --length 24 --json
 
 Content on the command line is visible in shell history and to other local
 users: prefer stdin (`-`, or no argument with piped input). One trailing
@@ -218,6 +228,7 @@ prompts for it. Write the content before --password, or use --password=PW:
   sharokey reveal "$LINK" --otp 123456 --output-dir ./received
   sharokey reveal "$LINK" --json > secret.json
   printf '%s\n' "$LINK" | sharokey reveal -         the link stays out of `ps` and history
+  sharokey reveal "$LINK" --password-env SECRET_PW --otp-file code.txt
 
 Revealing counts a view: a one-view secret is gone afterwards. The content
 goes to stdout, everything else to stderr. Attachments are written into
@@ -366,7 +377,31 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a fresh nonce per attachment (safer; the hosted web viewer cannot open it)",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="print only the share link")
+    gen = p.add_argument_group("generated secret")
+    gen.add_argument(
+        "--generate",
+        action="store_true",
+        help="generate the content here and print it once beside the link (never logged)",
+    )
+    defaults = ", ".join(f"{name} {n}" for name, n in DEFAULT_LENGTHS.items())
+    gen.add_argument(
+        "--length",
+        type=_length,
+        metavar="N",
+        help=f"words or characters to generate (1-{MAX_LENGTH}; default: {defaults})",
+    )
+    gen.add_argument(
+        "--alphabet",
+        choices=ALPHABETS,
+        help="words: EFF short list, '-'-joined (10.3 bits each); ascii: 94 printable "
+        "(6.6 bits each); alnum: letters and digits (6.0 bits each) (default: words)",
+    )
+    p.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the share link (and, with --generate, the secret on the next line)",
+    )
     _add_client_options(p, top=False)
 
     p = command("get")
