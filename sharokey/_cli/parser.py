@@ -277,6 +277,17 @@ The file is $XDG_CONFIG_HOME/sharokey/config.json (or ~/.config/...), created
 readable by you only (0600, directory 0700). SHAROKEY_TOKEN and
 SHAROKEY_API_URL, and the global --token / --api-url options, override it.""",
     ),
+    "completion": (
+        "print a shell completion script (bash, zsh or fish)",
+        """examples:
+  source <(sharokey completion bash)             this shell only
+  sharokey completion bash > ~/.local/share/bash-completion/completions/sharokey
+  sharokey completion zsh > "${fpath[1]}/_sharokey"
+  sharokey completion fish > ~/.config/fish/completions/sharokey.fish
+
+The script is generated from this version's options: regenerate it after an
+upgrade. Needs the optional extra `completion` (pip install 'sharokey[completion]').""",
+    ),
     "test": (
         "check configuration, network, authentication and access",
         """examples:
@@ -492,6 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="g_json", action="store_true", default=argparse.SUPPRESS)
     p.add_argument("--debug", dest="g_debug", action="store_true", default=argparse.SUPPRESS)
     _add_log_aliases(p)
+
+    p = command("completion")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
 
     p = command("test")
     _add_verbose_alias(p)
