@@ -14,7 +14,10 @@ from sharokey._cli.errors import CliError
 
 __all__ = ["cmd_completion"]
 
-INSTALL_HINT = "Install it with `pip install 'sharokey[completion]'` (or `pip install shtab`)."
+INSTALL_HINT = (
+    "Install it: `pip install shtab`, or this package's extra `completion` "
+    "(`pip install '.[completion]'` in a checkout)."
+)
 
 
 def _complete_paths(parser: argparse.ArgumentParser, files: object, dirs: object) -> None:

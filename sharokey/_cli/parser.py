@@ -286,7 +286,7 @@ SHAROKEY_API_URL, and the global --token / --api-url options, override it.""",
   sharokey completion fish > ~/.config/fish/completions/sharokey.fish
 
 The script is generated from this version's options: regenerate it after an
-upgrade. Needs the optional extra `completion` (pip install 'sharokey[completion]').""",
+upgrade. Needs shtab: `pip install shtab`, or this package's extra `completion`.""",
     ),
     "test": (
         "check configuration, network, authentication and access",
