@@ -128,3 +128,11 @@ def test_errors_never_show_the_value(sk: Run, tmp_path: Path) -> None:
     assert result.code == 2
     assert "not UTF-8" in result.err
     assert "secret-bytes" not in result.err
+
+
+def test_a_windows_line_end_counts_as_the_one_newline(sk: Run, tmp_path: Path) -> None:
+    path = tmp_path / "pw.txt"
+    path.write_bytes(b"crlf-pw\r\n")
+    link = link_in(sk("create", "from windows", "--password-file", str(path)))
+    revealed = sk("reveal", link, "--password=crlf-pw")
+    assert (revealed.code, revealed.out) == (0, "from windows")
