@@ -136,3 +136,11 @@ def test_a_windows_line_end_counts_as_the_one_newline(sk: Run, tmp_path: Path) -
     link = link_in(sk("create", "from windows", "--password-file", str(path)))
     revealed = sk("reveal", link, "--password=crlf-pw")
     assert (revealed.code, revealed.out) == (0, "from windows")
+
+
+def test_a_file_far_too_big_for_a_password_is_refused_unread(sk: Run, tmp_path: Path) -> None:
+    path = tmp_path / "big"
+    path.write_bytes(b"x" * (64 * 1024 + 1))
+    result = sk("create", "x", "--password-file", str(path))
+    assert result.code == 2
+    assert f"--password-file {path}: larger than 64 KiB" in result.err
