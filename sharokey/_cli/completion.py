@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from sharokey._cli.context import stdout
-from sharokey._cli.errors import CliError
+from sharokey._cli.errors import MissingExtraError
 
 __all__ = ["cmd_completion"]
 
@@ -41,7 +41,7 @@ def cmd_completion(args: argparse.Namespace) -> int:
     try:
         import shtab
     except ImportError:
-        raise CliError("shell completion needs the shtab package", INSTALL_HINT) from None
+        raise MissingExtraError("shell completion needs the shtab package", INSTALL_HINT) from None
     from sharokey._cli.parser import build_parser
 
     parser = build_parser()

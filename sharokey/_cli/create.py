@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any, Optional, Union
 
-from sharokey._cli import output, terminal
+from sharokey._cli import output, qr, terminal
 from sharokey._cli.context import make_client, note, stdout, unstructure, wants_json
 from sharokey._cli.errors import UsageError
 from sharokey._cli.sdk_warnings import sdk_warnings
@@ -90,6 +90,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     content = generated if generated is not None else _read_content(args.content)
     password = terminal.password_value(value_from(args, "password", "password"), confirm=True)
     total = _check_attachments(args.attach)
+    qr_plan = qr.CreatePlan.of(args)  # before creating: a missing segno or a bad path stops here
     shared = bool(args.attach) and not args.unique_nonces
     client_options: dict[str, Any] = {}
     if args.unique_nonces:
@@ -119,12 +120,16 @@ def cmd_create(args: argparse.Namespace) -> int:
         if generated is not None:
             document["generated"] = generated
         output.dump_json(document)
+        if qr_plan is not None:
+            qr_plan.deliver(created.share_url, as_json=True)
         return 0
     out = stdout()
     if args.quiet:
         out.write(f"{output.clean(created.share_url)}\n")
         if generated is not None:
             out.write(f"{generated}\n")
+        if qr_plan is not None:
+            qr_plan.deliver(created.share_url, as_json=False)
         return 0
     output.key_values(
         [
@@ -138,6 +143,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         ],
         out,
     )
+    if qr_plan is not None:
+        qr_plan.deliver(created.share_url, as_json=False)
     if generated is not None:
         note("The generated secret is shown only this once: keep it where it belongs.")
     note("Give the link to the recipient only: whoever has it can open the secret.")

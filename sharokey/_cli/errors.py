@@ -39,6 +39,7 @@ __all__ = [
     "EXIT_CODES",
     "TOKEN_MISSING_HINT",
     "CliError",
+    "MissingExtraError",
     "UsageError",
     "describe_error",
     "error_document",
@@ -55,18 +56,34 @@ class CliError(Exception):
     token, a password, content or a share link's key.
     """
 
-    def __init__(self, message: str, hint: str = "", *, exit_code: int = 1) -> None:
+    #: What ``--json`` reports as ``error.code``, for scripts to branch on.
+    code = "CLI_ERROR"
+
+    def __init__(self, message: str, hint: str = "", *, exit_code: int = 1, code: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.exit_code = exit_code
+        if code:
+            self.code = code
 
 
 class UsageError(CliError):
     """Arguments that cannot work together, or input that cannot be read (exit 2)."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message, hint, exit_code=2)
+    code = "USAGE_ERROR"
+
+    def __init__(self, message: str, hint: str = "", *, code: str = "") -> None:
+        super().__init__(message, hint, exit_code=2, code=code)
+
+
+class MissingExtraError(CliError):
+    """A feature needs an optional package that is not installed (exit 1, ``MISSING_EXTRA``).
+
+    Raised before the command does anything, so nothing is created half-way.
+    """
+
+    code = "MISSING_EXTRA"
 
 
 #: Exception class -> (exit code, what to do). The first matching row wins, so
@@ -173,7 +190,7 @@ def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
         code: str = exc.code
         status = exc.status
     else:
-        code = "USAGE_ERROR" if isinstance(exc, UsageError) else "CLI_ERROR"
+        code = exc.code if isinstance(exc, CliError) else "CLI_ERROR"
         status = None
     return {
         "success": False,

@@ -108,18 +108,23 @@ def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         help="the most seconds one attempt may take in all, connecting included "
         "(default: the config file, else connect 5 s, read 30 s, 60 s in all)",
     )
+    _add_output_options(group, default(False))
+
+
+def _add_output_options(group: argparse._ActionsContainer, default: object) -> None:
+    """``--json`` and ``--debug``, on every command (``default``: SUPPRESS on subcommands)."""
     group.add_argument(
         "--json",
         dest="g_json",
         action="store_true",
-        default=default(False),
-        help="print one JSON document on stdout, for tools",
+        default=default,
+        help="print one JSON document on stdout, for tools (a failure too)",
     )
     group.add_argument(
         "--debug",
         dest="g_debug",
         action="store_true",
-        default=default(False),
+        default=default,
         help="log requests (method, path, status, timing) and show tracebacks on stderr",
     )
     _add_log_aliases(group)
@@ -227,7 +232,7 @@ prompts for it. Write the content before --password, or use --password=PW:
   sharokey reveal "$LINK" --password              asks the password, no echo
   sharokey reveal "$LINK" --otp 123456 --output-dir ./received
   sharokey reveal "$LINK" --json > secret.json
-  printf '%s\n' "$LINK" | sharokey reveal -         the link stays out of `ps` and history
+  printf '%s\\n' "$LINK" | sharokey reveal -         the link stays out of `ps` and history
   sharokey reveal "$LINK" --password-env SECRET_PW --otp-file code.txt
 
 Revealing counts a view: a one-view secret is gone afterwards. The content
@@ -276,6 +281,19 @@ under a free name instead, so nothing is lost). The secret is fetched from
 The file is $XDG_CONFIG_HOME/sharokey/config.json (or ~/.config/...), created
 readable by you only (0600, directory 0700). SHAROKEY_TOKEN and
 SHAROKEY_API_URL, and the global --token / --api-url options, override it.""",
+    ),
+    "qr": (
+        "show a share link as a QR code, for a phone (needs the extra `qr`)",
+        """examples:
+  sharokey qr 'https://host/s/ABC123XY#KEYB'
+  printf '%s\\n' "$LINK" | sharokey qr -             the link stays out of `ps` and history
+  sharokey qr "$LINK" --png link.png
+
+The code is drawn with Unicode half blocks (light modules in the terminal's
+colour, for the usual dark background) on stdout; --png writes an image
+instead, readable by you only, and never replaces a file without --force.
+The code holds the link's key: whoever scans it can open the secret.
+Needs segno: `pip install segno`, or this package's extra `qr`.""",
     ),
     "completion": (
         "print a shell completion script (bash, zsh or fish)",
@@ -413,6 +431,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print only the share link (and, with --generate, the secret on the next line)",
     )
+    qr = p.add_argument_group("QR code (needs the extra `qr`)")
+    qr.add_argument(
+        "--qr",
+        action="store_true",
+        help="also show the link as a QR code: on stdout if it is a terminal, "
+        "else on stderr if that is one, never into a pipe",
+    )
+    qr.add_argument(
+        "--qr-png", metavar="PATH", help="also write the link's QR code to this PNG file (0600)"
+    )
+    qr.add_argument("--force", action="store_true", help="let --qr-png replace an existing file")
     _add_client_options(p, top=False)
 
     p = command("get")
@@ -500,9 +529,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", dest="store_timeout", type=_seconds, metavar="SECONDS", help="store it"
     )
     p.add_argument("--show", action="store_true", help="show the settings in force (masked)")
-    p.add_argument("--json", dest="g_json", action="store_true", default=argparse.SUPPRESS)
-    p.add_argument("--debug", dest="g_debug", action="store_true", default=argparse.SUPPRESS)
-    _add_log_aliases(p)
+    _add_output_options(p, argparse.SUPPRESS)
+
+    p = command("qr")
+    p.add_argument(
+        "share_url",
+        metavar="SHARE_URL",
+        help="the link to draw; '-' reads it from stdin (out of `ps` and history)",
+    )
+    p.add_argument(
+        "--png", metavar="PATH", help="write a PNG image (0600) instead of printing the code"
+    )
+    p.add_argument("--force", action="store_true", help="let --png replace an existing file")
+    _add_output_options(p, argparse.SUPPRESS)
 
     p = command("completion")
     p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
