@@ -13,7 +13,8 @@ failed; 130 interrupted.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from sharokey._cli.output import clean
 from sharokey.errors import (
@@ -124,7 +125,7 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 # A message that already says what to do needs no second piece of advice.
-_ADVISES = re.compile(r"(^|[.;:] )(Check|Try|Pass|Rerun|Wait|Fix|Delete|Use|Give|Run) ")
+_ADVISES = re.compile(r"(^|[.;:] )(Check|Try|Pass|Rerun|Wait|Fix|Delete|Use|Give|Run|Create) ")
 
 
 def otp_destination(exc: OtpRequiredError) -> str:
@@ -140,8 +141,36 @@ def _sentence(text: str) -> str:
     return text
 
 
-def describe_error(exc: BaseException, command: str = "") -> str:
-    """One line, ``<what went wrong>. <what to do>``, built only from safe parts."""
+def _name_flags(exc: SharokeyError, message: str, flags: Mapping[str, str]) -> str:
+    """``message`` with each refused argument called by the flag the user typed for it.
+
+    The SDK's own checks say ``NAME PROBLEM; NAME PROBLEM.``: said again, flag first.
+    A setting refused by the config file's checks starts with its name. A server's
+    prose is left as it was (its field names are named in :func:`describe_error`).
+    """
+    fields = exc.fields if isinstance(exc, ValidationError) else {}
+    if isinstance(exc, ValidationError) and exc.status is None and flags.keys() & fields:
+        parts = [
+            f"{flags.get(name, name)} {said}"
+            for name, all_said in fields.items()
+            for said in all_said
+        ]
+        return "; ".join(parts) + "."
+    for name in exc.details:
+        flag = flags.get(str(name))
+        if flag is not None and message.startswith(f"{name} "):
+            return flag + message[len(str(name)) :]
+    return message
+
+
+def describe_error(
+    exc: BaseException, command: str = "", flags: Optional[Mapping[str, str]] = None
+) -> str:
+    """One line, ``<what went wrong>. <what to do>``, built only from safe parts.
+
+    ``flags`` (from :func:`sharokey._cli.usage.typed_flags`): what the user typed for
+    each argument, so a refused value is named ``--views``, not ``maximum_views``.
+    """
     hint = ""
     if isinstance(exc, CliError):
         message, hint = exc.message, exc.hint
@@ -151,12 +180,14 @@ def describe_error(exc: BaseException, command: str = "") -> str:
             # The server's summary is generic or its first field's message: name
             # what else it refused, without repeating what the summary says.
             left_out = [
-                f"{name}: {', '.join(new)}"
+                f"{(flags or {}).get(name, name)}: {', '.join(new)}"
                 for name, said in sorted(exc.fields.items())
                 if (new := [m for m in said if m not in message])
             ]
             if left_out:
                 message = f"{_sentence(message)[:-1]} ({'; '.join(left_out)})"
+        if flags and isinstance(exc, (ValidationError, ConfigurationError)):
+            message = _name_flags(exc, message, flags)
         if isinstance(exc, OtpRequiredError):
             message = "A one-time code was sent" + otp_destination(exc)
         if isinstance(exc, (RateLimitError, ServerError)) and exc.retry_after:
@@ -181,7 +212,9 @@ def describe_error(exc: BaseException, command: str = "") -> str:
     return clean(f"error: {line} {hint}".rstrip() if hint else f"error: {line}")
 
 
-def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
+def error_document(
+    exc: BaseException, command: str = "", flags: Optional[Mapping[str, str]] = None
+) -> dict[str, Any]:
     """What ``--json`` prints on stdout when a command fails: the code a script branches on.
 
     The message is the same safe line as on stderr; JSON escapes what a server sent.
@@ -197,7 +230,7 @@ def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
         "error": {
             "code": code,
             "status": status,
-            "message": describe_error(exc, command).removeprefix("error: "),
+            "message": describe_error(exc, command, flags).removeprefix("error: "),
             "exit_code": exit_code_for(exc),
         },
     }
