@@ -13,7 +13,7 @@ import sys
 from typing import Any, Optional, Union
 
 from sharokey._cli import output, qr, terminal
-from sharokey._cli.context import make_client, note, stdout, unstructure, wants_json
+from sharokey._cli.context import make_client, note, profile_of, stdout, unstructure, wants_json
 from sharokey._cli.errors import UsageError
 from sharokey._cli.sdk_warnings import sdk_warnings
 from sharokey._cli.sources import value_from
@@ -76,12 +76,30 @@ def _generated(args: argparse.Namespace) -> Optional[str]:
 def _check_attachments(paths: list[str]) -> int:
     total = 0
     for path in paths:
+        if os.path.isdir(path):
+            raise UsageError(
+                f"cannot attach {path}: it is a directory",
+                "Attach its files one by one, or an archive of it (tar, zip).",
+            )
         if not os.path.isfile(path):
             raise UsageError(f"cannot attach {path}: no such file", "Check the path.")
         if not os.access(path, os.R_OK):
             raise UsageError(f"cannot attach {path}: not readable", "Check its permissions.")
         total += os.path.getsize(path)
     return total
+
+
+def _defaults(args: argparse.Namespace) -> tuple[int, int, Optional[str]]:
+    """Hours, views and nonce format: the flag, else the profile's, else the service's default.
+
+    The nonce format is ``None`` when neither the flag nor the profile chose one.
+    """
+    from sharokey.limits import DEFAULT_HOURS, DEFAULT_VIEWS
+
+    profile = profile_of(args)
+    hours = next(h for h in (args.hours, profile.hours, DEFAULT_HOURS) if h is not None)
+    views = next(v for v in (args.views, profile.views, DEFAULT_VIEWS) if v is not None)
+    return hours, views, args.nonces or profile.attachment_nonces
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -91,10 +109,12 @@ def cmd_create(args: argparse.Namespace) -> int:
     password = terminal.password_value(value_from(args, "password", "password"), confirm=True)
     total = _check_attachments(args.attach)
     qr_plan = qr.CreatePlan.of(args)  # before creating: a missing segno or a bad path stops here
-    shared = bool(args.attach) and not args.unique_nonces
+    hours, views, nonces = _defaults(args)
+    # Shared by nobody's choice: the SDK warns, and the CLI says it in one line.
+    shared = bool(args.attach) and nonces is None
     client_options: dict[str, Any] = {}
-    if args.unique_nonces:
-        client_options["attachment_nonces"] = "unique"
+    if nonces is not None:
+        client_options["attachment_nonces"] = nonces
     show_progress = total > _PROGRESS_THRESHOLD and sys.stderr.isatty()
     label = f"encrypting and uploading {total / _MIB:.1f} MiB…"
     with make_client(args, **client_options) as client:
@@ -112,7 +132,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         if args.attach:
             kwargs["attachments"] = list(args.attach)
         with sdk_warnings(shared_expected=shared), terminal.Spinner(label, enabled=show_progress):
-            created = client.create(content, hours=args.hours, views=args.views, **kwargs)
+            created = client.create(content, hours=hours, views=views, **kwargs)
     # The generated secret is shown here once, on stdout only: the creator needs it,
     # no log or stderr line ever carries it.
     if wants_json(args):

@@ -17,15 +17,17 @@ examples:
   sharokey create - --attach report.pdf --unique-nonces < note.txt
   sharokey list --status active --limit 10
   sharokey get ABC123XY --details-only
-  sharokey reveal 'https://host/s/ABC123XY#KEYB...' --output-dir ./received
+  sharokey reveal 'https://host/s/ABC123XY#q7mZp2Lk9RtVx4Bn8CwJd3Hs' --output-dir ./received
   sharokey delete ABC123XY --yes
   sharokey test                              check configuration, network and token
 
 exit codes:
   0    success
   1    any other failure: server error, invalid response, quota, rate limit,
-       a declined confirmation, a failing `sharokey test` check
-  2    usage or validation (bad option, value out of range)
+       a declined confirmation, a failing `sharokey test` check, a missing
+       optional package (segno for QR codes, shtab for completion)
+  2    usage or validation (bad option, value out of range, a --page past
+       the last page, an unknown profile)
   3    authentication or access (missing or wrong token, permission denied,
        password / one-time code / captcha required or wrong)
   4    not found (unknown, expired, deleted or used-up secret or request)
@@ -33,10 +35,11 @@ exit codes:
   6    decryption failed (wrong, incomplete or tampered link)
   130  interrupted
 
-The token is read from --token, then SHAROKEY_TOKEN, then the config file
-(`sharokey config`); the API URL likewise from --api-url, SHAROKEY_API_URL,
-the config file, then the default. Run `sharokey COMMAND --help` for a
-command's options and examples.
+The token is read from --token, then SHAROKEY_TOKEN, then the profile of the
+config file (`sharokey config`; --profile NAME or SHAROKEY_PROFILE, else
+`default`); the API URL likewise from --api-url, SHAROKEY_API_URL, the
+profile, then the default. Run `sharokey COMMAND --help` for a command's
+options and examples.
 """
 
 # command -> (one-line help, epilog with examples)
@@ -47,7 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
   sharokey list
   sharokey list --status active --limit 10
   sharokey list --all --search invoice --json
-  sharokey list --creator alice@example.com --page 2""",
+  sharokey list --creator alice@example.com
+  sharokey list --limit 5 --page 2                 past the last page is an error (exit 2)""",
     ),
     "create": (
         "encrypt a secret here and print its share link",
@@ -59,6 +63,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
   sharokey create "code inside" --otp-email bob@example.com --hours 2
   sharokey create - --password-file pw.txt < notes.txt      password kept out of `ps`
   sharokey create --generate --alphabet alnum --length 24 --json
+  sharokey create "for your phone" --qr --qr-png link.png   needs the extra `qr`
+  sharokey --profile staging create "staging DB password"
 
 Content on the command line is visible in shell history and to other local
 users: prefer stdin (`-`, or no argument with piped input). One trailing
@@ -88,7 +94,7 @@ prompts for it. Write the content before --password, or use --password=PW:
     "reveal": (
         "open a share link: print the content, save the attachments",
         """examples:
-  sharokey reveal 'https://host/s/ABC123XY#KEYB'
+  sharokey reveal 'https://host/s/ABC123XY#q7mZp2Lk9RtVx4Bn8CwJd3Hs'
   sharokey reveal "$LINK" --password              asks the password, no echo
   sharokey reveal "$LINK" --otp 123456 --output-dir ./received
   sharokey reveal "$LINK" --json > secret.json
@@ -135,17 +141,25 @@ under a free name instead, so nothing is lost). The secret is fetched from
         "store the token, API URL and timeout, or show them",
         """examples:
   sharokey config --token -                 reads the token from stdin (not in history)
-  sharokey config --token - --api-url http://127.0.0.1:8765/api/v1 --timeout 10
+  sharokey config --token - --api-url http://127.0.0.1:8080/api/v1 --timeout 10
   sharokey config --show
+  sharokey config --profile staging --token - --api-url http://127.0.0.1:8080/api/v1
+  sharokey config --profile staging --hours 2 --views 3 --attachment-nonces unique
+  sharokey config --list                    every profile, tokens masked
+  sharokey config --profile staging --unset token
 
 The file is $XDG_CONFIG_HOME/sharokey/config.json (or ~/.config/...), created
-readable by you only (0600, directory 0700). SHAROKEY_TOKEN and
-SHAROKEY_API_URL, and the global --token / --api-url options, override it.""",
+readable by you only (0600, directory 0700). Its top level is the profile
+`default` (a file from before profiles is just that); the others are chosen with
+--profile NAME or SHAROKEY_PROFILE. For each setting the flag wins, then the
+environment (SHAROKEY_TOKEN, SHAROKEY_API_URL), then the profile, then the
+default; `create` takes the profile's hours, views and nonce format when its
+flags are absent.""",
     ),
     "qr": (
         "show a share link as a QR code, for a phone (needs the extra `qr`)",
         """examples:
-  sharokey qr 'https://host/s/ABC123XY#KEYB'
+  sharokey qr 'https://host/s/ABC123XY#q7mZp2Lk9RtVx4Bn8CwJd3Hs'
   printf '%s\\n' "$LINK" | sharokey qr -             the link stays out of `ps` and history
   sharokey qr "$LINK" --png link.png
 
@@ -170,7 +184,7 @@ upgrade. Needs shtab: `pip install shtab`, or this package's extra `completion`.
         "check configuration, network, authentication and access",
         """examples:
   sharokey test
-  sharokey test --api-url http://127.0.0.1:8765/api/v1
+  sharokey test --api-url http://127.0.0.1:8080/api/v1
 
 Prints one PASS/FAIL line per check and exits 1 if any failed.""",
     ),

@@ -18,6 +18,24 @@ from sharokey._cli.help_text import COMMANDS, MAIN_EPILOG
 from sharokey._cli.usage import LogLevel, LogsEnabled, Parser
 from sharokey._version import __version__
 from sharokey.generate import ALPHABETS, DEFAULT_LENGTHS, MAX_LENGTH
+from sharokey.limits import (
+    DEFAULT_HOURS,
+    DEFAULT_VIEWS,
+    MAX_ATTACHMENTS,
+    MAX_ATTACHMENTS_BYTES,
+    MAX_HOURS,
+    MAX_REQUEST_VIEWS,
+    MAX_TEXT,
+    MAX_VIEWS,
+    MIN_HOURS,
+    MIN_VIEWS,
+)
+
+_HOURS = f"{MIN_HOURS}-{MAX_HOURS}"
+_VIEWS = f"{MIN_VIEWS}-{MAX_VIEWS}"
+_TEXT = f"at most {MAX_TEXT} characters"
+# The names `sharokey config` stores and --unset removes: the flags' names.
+_SETTINGS = ("token", "api-url", "timeout", "hours", "views", "attachment-nonces")
 
 __all__ = ["build_parser"]
 
@@ -88,15 +106,22 @@ def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         dest="g_api_url",
         metavar="URL",
         default=default(None),
-        help="API base URL (default: SHAROKEY_API_URL, the config file, "
+        help="API base URL (default: SHAROKEY_API_URL, the profile's, "
         "then https://api.sharokey.com/api/v1)",
+    )
+    group.add_argument(
+        "--profile",
+        dest="g_profile",
+        metavar="NAME",
+        default=default(None),
+        help="use this profile of the config file (default: SHAROKEY_PROFILE, else 'default')",
     )
     group.add_argument(
         "--token",
         dest="g_token",
         metavar="TOKEN",
         default=default(None),
-        help="API token (default: SHAROKEY_TOKEN, then the config file); "
+        help="API token (default: SHAROKEY_TOKEN, then the profile's); "
         "prefer those or --token-file/--token-env: a command line is visible to other local users",
     )
     _add_sources(group, "token", "g_token", "the API token", default(None))
@@ -107,7 +132,7 @@ def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         type=_seconds,
         default=default(None),
         help="the most seconds one attempt may take in all, connecting included "
-        "(default: the config file, else connect 5 s, read 30 s, 60 s in all)",
+        "(a positive number; default: the profile's, else connect 5 s, read 30 s, 60 s in all)",
     )
     _add_output_options(group, default(False))
 
@@ -151,11 +176,21 @@ def _add_log_aliases(group: argparse._ActionsContainer) -> None:
 
 
 def _add_list_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--status", choices=("active", "expired"), help="only these")
     parser.add_argument(
-        "--limit", type=_positive_int, metavar="N", help="page size (the server's default if unset)"
+        "--status", choices=("active", "expired"), help="only these (default: both)"
     )
-    parser.add_argument("--page", type=_positive_int, metavar="N", help="page number (from 1)")
+    parser.add_argument(
+        "--limit",
+        type=_positive_int,
+        metavar="N",
+        help="page size (1 or more; default: the server's)",
+    )
+    parser.add_argument(
+        "--page",
+        type=_positive_int,
+        metavar="N",
+        help="page number (from 1 to the last page; default: 1)",
+    )
     parser.add_argument("--all", action="store_true", help="walk every page, not just one")
     parser.add_argument("--search", metavar="Q", help="free-text search")
     parser.add_argument("--creator", metavar="EMAIL", help="only those created by this user")
@@ -208,10 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CONTENT",
         help="the secret text; '-' or omitted with piped input: read stdin",
     )
-    p.add_argument("--hours", type=int, default=24, metavar="N", help="expires after N hours")
-    p.add_argument("--views", type=int, default=1, metavar="N", help="can be revealed N times")
-    p.add_argument("--description", metavar="TEXT", help="shown in lists (not encrypted)")
-    p.add_argument("--message", metavar="TEXT", help="shown to the recipient (not encrypted)")
+    p.add_argument(
+        "--hours",
+        type=int,
+        metavar="N",
+        help=f"expires after N hours ({_HOURS}; default: the profile's, else {DEFAULT_HOURS})",
+    )
+    p.add_argument(
+        "--views",
+        type=int,
+        metavar="N",
+        help=f"can be revealed N times ({_VIEWS}; default: the profile's, else {DEFAULT_VIEWS})",
+    )
+    p.add_argument("--description", metavar="TEXT", help=f"shown in lists ({_TEXT}, not encrypted)")
+    p.add_argument(
+        "--message", metavar="TEXT", help=f"shown to the recipient ({_TEXT}, not encrypted)"
+    )
     p.add_argument(
         "--password",
         nargs="?",
@@ -224,20 +271,36 @@ def build_parser() -> argparse.ArgumentParser:
     otp = p.add_mutually_exclusive_group()
     otp.add_argument("--otp-email", metavar="EMAIL", help="send a one-time code to this address")
     otp.add_argument("--otp-phone", metavar="PHONE", help="send a one-time code (E.164 number)")
-    p.add_argument("--ip-whitelist", metavar="LIST", help="comma-separated IPv4 addresses/CIDRs")
-    p.add_argument("--geolocation", metavar="CODES", help="comma-separated country codes")
+    p.add_argument(
+        "--ip-whitelist", metavar="LIST", help=f"comma-separated IPv4 addresses/CIDRs ({_TEXT})"
+    )
+    p.add_argument(
+        "--geolocation", metavar="CODES", help=f"comma-separated ISO country codes ({_TEXT})"
+    )
     p.add_argument(
         "--attach",
         action="append",
         default=[],
         metavar="FILE",
-        help="attach a file (repeatable; 10 files, 10 MiB in all)",
+        help=f"attach a file, not a directory (repeatable; {MAX_ATTACHMENTS} files, "
+        f"{MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MiB in all)",
     )
     p.add_argument("--files", dest="attach", action="extend", nargs="+", help=argparse.SUPPRESS)
-    p.add_argument(
+    nonces = p.add_mutually_exclusive_group()
+    nonces.add_argument(
         "--unique-nonces",
-        action="store_true",
-        help="a fresh nonce per attachment (safer; the hosted web viewer cannot open it)",
+        dest="nonces",
+        action="store_const",
+        const="unique",
+        help="a fresh nonce per attachment (safer; the hosted web viewer cannot open it) "
+        "(default: the profile's attachment-nonces, else shared)",
+    )
+    nonces.add_argument(
+        "--shared-nonces",
+        dest="nonces",
+        action="store_const",
+        const="shared",
+        help="the official shared-nonce format, even if the profile says unique",
     )
     gen = p.add_argument_group("generated secret")
     gen.add_argument(
@@ -322,15 +385,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_client_options(p, top=False)
 
     p = command("create-request")
-    p.add_argument("--secret-hours", type=int, metavar="N", help="the secret's lifetime (1-1000)")
-    p.add_argument("--request-hours", type=int, metavar="N", help="the request's lifetime")
-    p.add_argument("--views", type=int, metavar="N", help="views of the secret (1-10)")
+    p.add_argument(
+        "--secret-hours",
+        type=int,
+        metavar="N",
+        help=f"the secret's lifetime in hours ({_HOURS}; default: the server's)",
+    )
+    p.add_argument(
+        "--request-hours",
+        type=int,
+        metavar="N",
+        help=f"the request's lifetime in hours ({_HOURS}; default: the server's)",
+    )
+    p.add_argument(
+        "--views",
+        type=int,
+        metavar="N",
+        help=f"views of the secret ({MIN_VIEWS}-{MAX_REQUEST_VIEWS}; default: the server's)",
+    )
     p.add_argument("--max-views", dest="views", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--message", metavar="TEXT", help="shown to the person asked")
-    p.add_argument("--description", metavar="TEXT", help="shown in your lists")
+    p.add_argument("--message", metavar="TEXT", help=f"shown to the person asked ({_TEXT})")
+    p.add_argument("--description", metavar="TEXT", help=f"shown in your lists ({_TEXT})")
     p.add_argument("--email-to", metavar="EMAIL", help="send the request to this address")
     p.add_argument("--email-reply", metavar="EMAIL", help="where the answer notice goes")
-    p.add_argument("--locale", choices=("en", "fr"), help="language of the e-mail")
+    p.add_argument(
+        "--locale", choices=("en", "fr"), help="language of the e-mail (default: the server's)"
+    )
     _add_client_options(p, top=False)
 
     p = command("list-requests")
@@ -351,6 +431,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("config")
     p.add_argument(
+        "--profile",
+        dest="g_profile",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="the profile to change or show (default: SHAROKEY_PROFILE, else 'default'); "
+        "storing into a new name creates it",
+    )
+    p.add_argument(
         "--token",
         dest="store_token",
         metavar="TOKEN",
@@ -359,9 +447,44 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sources(p, "token", "store_token", "the token to store")
     p.add_argument("--api-url", dest="store_api_url", metavar="URL", help="store this API URL")
     p.add_argument(
-        "--timeout", dest="store_timeout", type=_seconds, metavar="SECONDS", help="store it"
+        "--timeout",
+        dest="store_timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="store this timeout (a positive number of seconds; unset: the built-in default)",
+    )
+    p.add_argument(
+        "--hours",
+        dest="store_hours",
+        type=int,
+        metavar="N",
+        help=f"store the default lifetime of new secrets ({_HOURS})",
+    )
+    p.add_argument(
+        "--views",
+        dest="store_views",
+        type=int,
+        metavar="N",
+        help=f"store the default views of new secrets ({_VIEWS})",
+    )
+    p.add_argument(
+        "--attachment-nonces",
+        dest="store_attachment_nonces",
+        choices=("shared", "unique"),
+        help="store the default nonce format of attachments (see create --unique-nonces)",
+    )
+    p.add_argument(
+        "--unset",
+        action="append",
+        default=[],
+        choices=_SETTINGS,
+        metavar="SETTING",
+        help=f"remove a stored setting from the profile (repeatable): {', '.join(_SETTINGS)}",
     )
     p.add_argument("--show", action="store_true", help="show the settings in force (masked)")
+    p.add_argument(
+        "--list", action="store_true", help="list every profile of the file (tokens masked)"
+    )
     _add_output_options(p, argparse.SUPPRESS)
 
     p = command("qr")

@@ -43,6 +43,22 @@ def link_in(shown: Union[Result, str]) -> str:
     return match.group(0)
 
 
+def examples_of(help_text: str) -> list[str]:
+    """The command lines of a help's ``examples:`` section, without their comments.
+
+    An example's comment is set off by two spaces or more, as the help prints it.
+    """
+    found: list[str] = []
+    lines = iter(help_text.splitlines())
+    for line in lines:
+        if line.strip() == "examples:":
+            for example in lines:
+                if not example.strip():
+                    break
+                found.append(re.split(r"\s{2,}", example.strip(), maxsplit=1)[0])
+    return found
+
+
 def slug_of(link: str) -> str:
     return link.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
 

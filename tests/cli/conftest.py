@@ -26,6 +26,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
     monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
+    monkeypatch.delenv("SHAROKEY_PROFILE", raising=False)
     monkeypatch.setattr(terminal, "interactive", lambda: False)
     monkeypatch.setattr(terminal, "can_prompt_secret", lambda: False)
     return tmp_path / "xdg"
