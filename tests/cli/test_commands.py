@@ -506,7 +506,10 @@ def test_missing_attachment_file_is_a_usage_error(sk: Run, emu: Any, tmp_path: P
 def test_a_directory_cannot_be_attached(sk: Run, emu: Any, tmp_path: Path) -> None:
     result = sk("create", "x", "--attach", str(tmp_path))
     assert result.code == 2
-    assert result.err == f"error: cannot attach {tmp_path}: no such file. Check the path.\n"
+    assert result.err == (
+        f"error: cannot attach {tmp_path}: it is a directory. "
+        "Attach its files one by one, or an archive of it (tar, zip).\n"
+    )
     assert emu.secret_count() == 0
 
 

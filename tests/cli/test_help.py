@@ -7,7 +7,6 @@ import argparse
 import json
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 
@@ -158,11 +157,3 @@ def test_a_page_past_the_last_is_an_error_naming_the_last_page(sk: Run) -> None:
     assert sk("list-requests", "--page", "2").err.startswith(
         "error: --page 2 is past the last page, 1. Leave out --page."
     )
-
-
-@pytest.mark.live
-def test_attaching_a_directory_says_it_is_one(sk: Run, tmp_path: Path) -> None:
-    refused = sk("create", "x", "--attach", str(tmp_path))
-    assert refused.code == 2
-    assert f"error: cannot attach {tmp_path}: it is a directory." in refused.err
-    assert "No secrets." in sk("list").out
