@@ -194,6 +194,13 @@ def describe_error(
             hint = f"Wait {exc.retry_after:g} s, then try again."
         if isinstance(exc, AuthenticationError) and exc.code == "TOKEN_MISSING":
             hint = TOKEN_MISSING_HINT
+        if (
+            isinstance(exc, ConfigurationError)
+            and command == "config"
+            and not _ADVISES.search(message)
+        ):
+            # A value `sharokey config` was given, not one already in force.
+            hint = "See `sharokey config --help` for the accepted values."
     elif isinstance(exc, OSError):
         reason = exc.strerror or type(exc).__name__
         message = f"{reason}: {exc.filename}" if exc.filename else reason

@@ -44,7 +44,11 @@ def offline(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
         (["create", "x", "--hours", "1001"], "error: --hours must be between 1 and 1000."),
         (["create", "x", "--views", "0"], "error: --views must be between 1 and 1000."),
         (["create", "x", "--otp-phone", "12"], "error: --otp-phone must be an E.164 number"),
-        (["config", "--hours", "0"], "error: --hours must be a whole number from 1 to 1000."),
+        (
+            ["config", "--hours", "0"],
+            "error: --hours must be a whole number from 1 to 1000. "
+            "See `sharokey config --help` for the accepted values.",
+        ),
     ],
 )
 def test_a_refused_value_is_named_by_the_flag_the_user_typed(
