@@ -147,7 +147,10 @@ class CreatePlan:
         if self.text:
             stream = _terminal_for_text(as_json)
             if stream is None:
-                note("The QR code was not shown: neither stdout nor stderr is a terminal.")
+                note(
+                    "The QR code was not shown: neither stdout nor stderr is a terminal "
+                    "that can draw it (UTF-8). Use --qr-png PATH, or `sharokey qr -`."
+                )
             else:
                 _show(code, stream)
         if self.png is not None:

@@ -212,7 +212,7 @@ def test_create_qr_into_pipes_keeps_json_clean_and_the_code_off_stderr(
     assert created.code == 0, created.err
     assert created.json()["share_url"]
     assert not BLOCKS & set(created.out + created.err)
-    assert "The QR code was not shown: neither stdout nor stderr is a terminal." in created.err
+    assert "The QR code was not shown: neither stdout nor stderr is a terminal" in created.err
 
 
 @pytest.mark.live
