@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from sharokey.compat import SharokeyClient
     from sharokey.config import Timeout
     from sharokey.exceptions import AttachmentError
+    from sharokey.generate import generate_secret
     from sharokey.models import (
         AttachmentInfo,
         CreatedSecret,
@@ -96,6 +97,7 @@ __all__ = [
     "Timeout",
     "ValidationError",
     "__version__",
+    "generate_secret",
 ]
 
 _MODELS = (
@@ -117,6 +119,7 @@ _LAZY = {
     "Sharokey": "sharokey.client",
     "SharokeyClient": "sharokey.compat",
     "AttachmentError": "sharokey.exceptions",
+    "generate_secret": "sharokey.generate",
     "Timeout": "sharokey.config",
     "RetryPolicy": "sharokey._retry",
     "NewSecret": "sharokey._many",

@@ -33,6 +33,7 @@ from sharokey._cli.errors import (
 )
 from sharokey._cli.output import dump_json
 from sharokey._cli.parser import build_parser
+from sharokey._cli.usage import typed_flags
 
 if TYPE_CHECKING:
     import logging
@@ -128,10 +129,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:  # the one place that turns failures into exit codes
         if debug:
             _print_error(traceback.format_exc().rstrip())
-        _print_error(describe_error(exc, command))
+        # A refused value is named by the flag the user typed for it.
+        flags = typed_flags(build_parser(), command, args_list) if command else None
+        _print_error(describe_error(exc, command, flags))
         if as_json:  # the one document --json promises, also when the command failed
             with contextlib.suppress(OSError, ValueError):
-                dump_json(error_document(exc, command))
+                dump_json(error_document(exc, command, flags))
         return exit_code_for(exc)
     finally:
         _teardown_debug(handler)

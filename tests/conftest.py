@@ -47,6 +47,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No token or URL from the environment, and a config directory of the test's own."""
     monkeypatch.delenv("SHAROKEY_TOKEN", raising=False)
     monkeypatch.delenv("SHAROKEY_API_URL", raising=False)
+    monkeypatch.delenv("SHAROKEY_PROFILE", raising=False)
     config_home = tmp_path / "xdg"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     return config_home

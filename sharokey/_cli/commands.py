@@ -57,6 +57,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "request-stats": cmd_request_stats,
     "config": _lazy("sharokey._cli.setup", "cmd_config"),
     "test": _lazy("sharokey._cli.setup", "cmd_test"),
+    "qr": _lazy("sharokey._cli.qr", "cmd_qr"),
+    "completion": _lazy("sharokey._cli.completion", "cmd_completion"),
 }
 
 

@@ -12,10 +12,11 @@ import os
 import sys
 from typing import Any, Optional, Union
 
-from sharokey._cli import output, terminal
-from sharokey._cli.context import make_client, note, stdout, unstructure, wants_json
+from sharokey._cli import output, qr, terminal
+from sharokey._cli.context import make_client, note, profile_of, stdout, unstructure, wants_json
 from sharokey._cli.errors import UsageError
 from sharokey._cli.sdk_warnings import sdk_warnings
+from sharokey._cli.sources import value_from
 
 __all__ = ["cmd_create"]
 
@@ -54,9 +55,31 @@ def _read_content(arg: Optional[str]) -> str:
     return terminal.prompt_secret("Secret content (hidden; use '-' and stdin for several lines): ")
 
 
+def _generated(args: argparse.Namespace) -> Optional[str]:
+    """The secret ``--generate`` made, or ``None``; the options that need it checked."""
+    if not args.generate:
+        for flag, value in (("--length", args.length), ("--alphabet", args.alphabet)):
+            if value is not None:
+                raise UsageError(f"{flag} needs --generate", "Add --generate, or leave it out.")
+        return None
+    if args.content is not None:
+        raise UsageError(
+            "--generate and CONTENT cannot be used together",
+            "The generated secret is the content: leave out CONTENT.",
+        )
+    from sharokey.generate import generate_secret
+
+    return generate_secret(args.length, args.alphabet or "words")
+
+
 def _check_attachments(paths: list[str]) -> int:
     total = 0
     for path in paths:
+        if os.path.isdir(path):
+            raise UsageError(
+                f"cannot attach {path}: it is a directory",
+                "Attach its files one by one, or an archive of it (tar, zip).",
+            )
         if not os.path.isfile(path):
             raise UsageError(f"cannot attach {path}: no such file", "Check the path.")
         if not os.access(path, os.R_OK):
@@ -65,15 +88,32 @@ def _check_attachments(paths: list[str]) -> int:
     return total
 
 
+def _defaults(args: argparse.Namespace) -> tuple[int, int, Optional[str]]:
+    """Hours, views and nonce format: the flag, else the profile's, else the service's default.
+
+    The nonce format is ``None`` when neither the flag nor the profile chose one.
+    """
+    from sharokey.limits import DEFAULT_HOURS, DEFAULT_VIEWS
+
+    profile = profile_of(args)
+    hours = next(h for h in (args.hours, profile.hours, DEFAULT_HOURS) if h is not None)
+    views = next(v for v in (args.views, profile.views, DEFAULT_VIEWS) if v is not None)
+    return hours, views, args.nonces or profile.attachment_nonces
+
+
 def cmd_create(args: argparse.Namespace) -> int:
     """Encrypt the content (and attachments) here, upload it, print the share link."""
-    content = _read_content(args.content)
-    password = terminal.password_value(args.password, confirm=True)
+    generated = _generated(args)
+    content = generated if generated is not None else _read_content(args.content)
+    password = terminal.password_value(value_from(args, "password", "password"), confirm=True)
     total = _check_attachments(args.attach)
-    shared = bool(args.attach) and not args.unique_nonces
+    qr_plan = qr.CreatePlan.of(args)  # before creating: a missing segno or a bad path stops here
+    hours, views, nonces = _defaults(args)
+    # Shared by nobody's choice: the SDK warns, and the CLI says it in one line.
+    shared = bool(args.attach) and nonces is None
     client_options: dict[str, Any] = {}
-    if args.unique_nonces:
-        client_options["attachment_nonces"] = "unique"
+    if nonces is not None:
+        client_options["attachment_nonces"] = nonces
     show_progress = total > terminal.PROGRESS_ABOVE and terminal.shows_progress(args)
     label = f"encrypting {total / _MIB:.1f} MiB…"
     with make_client(args, **client_options) as client:
@@ -95,17 +135,29 @@ def cmd_create(args: argparse.Namespace) -> int:
         )
         with sdk_warnings(shared_expected=shared), line:
             kwargs["progress"] = line.progress
-            created = client.create(content, hours=args.hours, views=args.views, **kwargs)
+            created = client.create(content, hours=hours, views=views, **kwargs)
+    # The generated secret is shown here once, on stdout only: the creator needs it,
+    # no log or stderr line ever carries it.
     if wants_json(args):
-        output.dump_json(unstructure(created))
+        document = unstructure(created)
+        if generated is not None:
+            document["generated"] = generated
+        output.dump_json(document)
+        if qr_plan is not None:
+            qr_plan.deliver(created.share_url, as_json=True)
         return 0
     out = stdout()
     if args.quiet:
         out.write(f"{output.clean(created.share_url)}\n")
+        if generated is not None:
+            out.write(f"{generated}\n")
+        if qr_plan is not None:
+            qr_plan.deliver(created.share_url, as_json=False)
         return 0
     output.key_values(
         [
             ("Share link", created.share_url),
+            ("Generated secret", generated),
             ("Slug", created.slug),
             ("Expires", output.format_when(created.expiration) if created.expiration else None),
             ("Max views", created.maximum_views),
@@ -114,5 +166,9 @@ def cmd_create(args: argparse.Namespace) -> int:
         ],
         out,
     )
+    if qr_plan is not None:
+        qr_plan.deliver(created.share_url, as_json=False)
+    if generated is not None:
+        note("The generated secret is shown only this once: keep it where it belongs.")
     note("Give the link to the recipient only: whoever has it can open the secret.")
     return 0

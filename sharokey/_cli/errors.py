@@ -13,7 +13,8 @@ failed; 130 interrupted.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from sharokey._cli.output import clean
 from sharokey.errors import (
@@ -39,6 +40,7 @@ __all__ = [
     "EXIT_CODES",
     "TOKEN_MISSING_HINT",
     "CliError",
+    "MissingExtraError",
     "UsageError",
     "describe_error",
     "error_document",
@@ -55,18 +57,34 @@ class CliError(Exception):
     token, a password, content or a share link's key.
     """
 
-    def __init__(self, message: str, hint: str = "", *, exit_code: int = 1) -> None:
+    #: What ``--json`` reports as ``error.code``, for scripts to branch on.
+    code = "CLI_ERROR"
+
+    def __init__(self, message: str, hint: str = "", *, exit_code: int = 1, code: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.exit_code = exit_code
+        if code:
+            self.code = code
 
 
 class UsageError(CliError):
     """Arguments that cannot work together, or input that cannot be read (exit 2)."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message, hint, exit_code=2)
+    code = "USAGE_ERROR"
+
+    def __init__(self, message: str, hint: str = "", *, code: str = "") -> None:
+        super().__init__(message, hint, exit_code=2, code=code)
+
+
+class MissingExtraError(CliError):
+    """A feature needs an optional package that is not installed (exit 1, ``MISSING_EXTRA``).
+
+    Raised before the command does anything, so nothing is created half-way.
+    """
+
+    code = "MISSING_EXTRA"
 
 
 #: Exception class -> (exit code, what to do). The first matching row wins, so
@@ -107,7 +125,7 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 # A message that already says what to do needs no second piece of advice.
-_ADVISES = re.compile(r"(^|[.;:] )(Check|Try|Pass|Rerun|Wait|Fix|Delete|Use|Give|Run) ")
+_ADVISES = re.compile(r"(^|[.;:] )(Check|Try|Pass|Rerun|Wait|Fix|Delete|Use|Give|Run|Create) ")
 
 
 def otp_destination(exc: OtpRequiredError) -> str:
@@ -123,8 +141,36 @@ def _sentence(text: str) -> str:
     return text
 
 
-def describe_error(exc: BaseException, command: str = "") -> str:
-    """One line, ``<what went wrong>. <what to do>``, built only from safe parts."""
+def _name_flags(exc: SharokeyError, message: str, flags: Mapping[str, str]) -> str:
+    """``message`` with each refused argument called by the flag the user typed for it.
+
+    The SDK's own checks say ``NAME PROBLEM; NAME PROBLEM.``: said again, flag first.
+    A setting refused by the config file's checks starts with its name. A server's
+    prose is left as it was (its field names are named in :func:`describe_error`).
+    """
+    fields = exc.fields if isinstance(exc, ValidationError) else {}
+    if isinstance(exc, ValidationError) and exc.status is None and flags.keys() & fields:
+        parts = [
+            f"{flags.get(name, name)} {said}"
+            for name, all_said in fields.items()
+            for said in all_said
+        ]
+        return "; ".join(parts) + "."
+    for name in exc.details:
+        flag = flags.get(str(name))
+        if flag is not None and message.startswith(f"{name} "):
+            return flag + message[len(str(name)) :]
+    return message
+
+
+def describe_error(
+    exc: BaseException, command: str = "", flags: Optional[Mapping[str, str]] = None
+) -> str:
+    """One line, ``<what went wrong>. <what to do>``, built only from safe parts.
+
+    ``flags`` (from :func:`sharokey._cli.usage.typed_flags`): what the user typed for
+    each argument, so a refused value is named ``--views``, not ``maximum_views``.
+    """
     hint = ""
     if isinstance(exc, CliError):
         message, hint = exc.message, exc.hint
@@ -134,18 +180,27 @@ def describe_error(exc: BaseException, command: str = "") -> str:
             # The server's summary is generic or its first field's message: name
             # what else it refused, without repeating what the summary says.
             left_out = [
-                f"{name}: {', '.join(new)}"
+                f"{(flags or {}).get(name, name)}: {', '.join(new)}"
                 for name, said in sorted(exc.fields.items())
                 if (new := [m for m in said if m not in message])
             ]
             if left_out:
                 message = f"{_sentence(message)[:-1]} ({'; '.join(left_out)})"
+        if flags and isinstance(exc, (ValidationError, ConfigurationError)):
+            message = _name_flags(exc, message, flags)
         if isinstance(exc, OtpRequiredError):
             message = "A one-time code was sent" + otp_destination(exc)
         if isinstance(exc, (RateLimitError, ServerError)) and exc.retry_after:
             hint = f"Wait {exc.retry_after:g} s, then try again."
         if isinstance(exc, AuthenticationError) and exc.code == "TOKEN_MISSING":
             hint = TOKEN_MISSING_HINT
+        if (
+            isinstance(exc, ConfigurationError)
+            and command == "config"
+            and not _ADVISES.search(message)
+        ):
+            # A value `sharokey config` was given, not one already in force.
+            hint = "See `sharokey config --help` for the accepted values."
     elif isinstance(exc, OSError):
         reason = exc.strerror or type(exc).__name__
         message = f"{reason}: {exc.filename}" if exc.filename else reason
@@ -164,7 +219,9 @@ def describe_error(exc: BaseException, command: str = "") -> str:
     return clean(f"error: {line} {hint}".rstrip() if hint else f"error: {line}")
 
 
-def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
+def error_document(
+    exc: BaseException, command: str = "", flags: Optional[Mapping[str, str]] = None
+) -> dict[str, Any]:
     """What ``--json`` prints on stdout when a command fails: the code a script branches on.
 
     The message is the same safe line as on stderr; JSON escapes what a server sent.
@@ -173,14 +230,14 @@ def error_document(exc: BaseException, command: str = "") -> dict[str, Any]:
         code: str = exc.code
         status = exc.status
     else:
-        code = "USAGE_ERROR" if isinstance(exc, UsageError) else "CLI_ERROR"
+        code = exc.code if isinstance(exc, CliError) else "CLI_ERROR"
         status = None
     return {
         "success": False,
         "error": {
             "code": code,
             "status": status,
-            "message": describe_error(exc, command).removeprefix("error: "),
+            "message": describe_error(exc, command, flags).removeprefix("error: "),
             "exit_code": exit_code_for(exc),
         },
     }

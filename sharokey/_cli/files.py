@@ -19,7 +19,7 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["SavedFile", "prepare_dir", "safe_name", "unique_names", "write_files"]
+__all__ = ["SavedFile", "prepare_dir", "safe_name", "unique_names", "write_file", "write_files"]
 
 _FALLBACK = "attachment"
 _MAX_NAME_BYTES = 200  # under every common file system's 255, leaving room for a suffix
@@ -130,6 +130,17 @@ def _replace(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_file(path: Path, data: bytes, *, force: bool) -> bool:
+    """Write one file of ours (0600): a new one, or with ``force`` in place of what is there.
+
+    False when, without ``force``, something already is at ``path``: it is left alone.
+    """
+    if force:
+        _replace(path, data)
+        return True
+    return _write_new(path, data)
 
 
 def write_files(

@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 
 from sharokey._cli import output
 from sharokey._cli.context import unstructure
+from sharokey._cli.errors import UsageError
 
 __all__ = [
     "dump_listing",
@@ -69,6 +70,14 @@ def fetch_listing(args: argparse.Namespace, lister: Callable[..., Any]) -> tuple
         creator=args.creator,
         search=args.search,
     )
+    last = max(page.pagination.last_page or 1, 1)
+    if args.page is not None and args.page > last:
+        # Not an empty page that reads as "no secrets": the page asked for is not there.
+        raise UsageError(
+            f"--page {args.page} is past the last page, {last}",
+            f"Ask for --page 1 to {last}, or --all." if last > 1 else "Leave out --page.",
+            code="PAGE_OUT_OF_RANGE",
+        )
     pages = list(page.iter_pages()) if args.all else [page]
     return [item for p in pages for item in p.data], pages[-1].pagination
 

@@ -1,8 +1,8 @@
-"""The ``sharokey`` argument parser: every command, option, help text and example.
+"""The ``sharokey`` argument parser: every command and option with its help.
 
-Only :mod:`argparse` and the version: building the parser (``sharokey
---help``) must not load the client, ``requests``, ``aiohttp`` or the
-emulator. The exit-code table in the epilog mirrors :data:`sharokey._cli.errors.EXIT_CODES`.
+Only :mod:`argparse`, the limits and the version: building the parser
+(``sharokey --help``) must not load the client, ``requests``, ``aiohttp`` or
+the emulator. The examples and the exit-code table are in :mod:`help_text`.
 
 The official CLI's spellings are accepted as hidden aliases of this CLI's
 options (``help=SUPPRESS``: not in the help, listed on docs/cli.md):
@@ -14,8 +14,28 @@ from __future__ import annotations
 
 import argparse
 
+from sharokey._cli.help_text import COMMANDS, MAIN_EPILOG
 from sharokey._cli.usage import LogLevel, LogsEnabled, Parser
 from sharokey._version import __version__
+from sharokey.generate import ALPHABETS, DEFAULT_LENGTHS, MAX_LENGTH
+from sharokey.limits import (
+    DEFAULT_HOURS,
+    DEFAULT_VIEWS,
+    MAX_ATTACHMENTS,
+    MAX_ATTACHMENTS_BYTES,
+    MAX_HOURS,
+    MAX_REQUEST_VIEWS,
+    MAX_TEXT,
+    MAX_VIEWS,
+    MIN_HOURS,
+    MIN_VIEWS,
+)
+
+_HOURS = f"{MIN_HOURS}-{MAX_HOURS}"
+_VIEWS = f"{MIN_VIEWS}-{MAX_VIEWS}"
+_TEXT = f"at most {MAX_TEXT} characters"
+# The names `sharokey config` stores and --unset removes: the flags' names.
+_SETTINGS = ("token", "api-url", "timeout", "hours", "views", "attachment-nonces")
 
 __all__ = ["build_parser"]
 
@@ -30,6 +50,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _length(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_LENGTH:
+        raise argparse.ArgumentTypeError(f"must be {MAX_LENGTH} or less, got {value}")
+    return value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -38,6 +65,29 @@ def _seconds(text: str) -> float:
     if not value > 0 or value != value or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
     return value
+
+
+def _add_sources(
+    parser: argparse._ActionsContainer, option: str, dest: str, what: str, default: object = None
+) -> None:
+    """``--OPTION-file PATH`` and ``--OPTION-env NAME``: the value kept out of the command line.
+
+    Read by :func:`sharokey._cli.sources.value_from` (one trailing newline of a file dropped).
+    """
+    parser.add_argument(
+        f"--{option}-file",
+        dest=f"{dest}_file",
+        metavar="PATH",
+        default=default,
+        help=f"read {what} from this file (one trailing newline is dropped)",
+    )
+    parser.add_argument(
+        f"--{option}-env",
+        dest=f"{dest}_env",
+        metavar="NAME",
+        default=default,
+        help=f"read {what} from this environment variable",
+    )
 
 
 def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -56,17 +106,25 @@ def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         dest="g_api_url",
         metavar="URL",
         default=default(None),
-        help="API base URL (default: SHAROKEY_API_URL, the config file, "
+        help="API base URL (default: SHAROKEY_API_URL, the profile's, "
         "then https://api.sharokey.com/api/v1)",
+    )
+    group.add_argument(
+        "--profile",
+        dest="g_profile",
+        metavar="NAME",
+        default=default(None),
+        help="use this profile of the config file (default: SHAROKEY_PROFILE, else 'default')",
     )
     group.add_argument(
         "--token",
         dest="g_token",
         metavar="TOKEN",
         default=default(None),
-        help="API token (default: SHAROKEY_TOKEN, then the config file); "
-        "prefer those: a command line is visible to other local users",
+        help="API token (default: SHAROKEY_TOKEN, then the profile's); "
+        "prefer those or --token-file/--token-env: a command line is visible to other local users",
     )
+    _add_sources(group, "token", "g_token", "the API token", default(None))
     group.add_argument(
         "--timeout",
         dest="g_timeout",
@@ -74,20 +132,25 @@ def _add_client_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         type=_seconds,
         default=default(None),
         help="the most seconds one attempt may take in all, connecting included "
-        "(default: the config file, else connect 5 s, read 30 s, 60 s in all)",
+        "(a positive number; default: the profile's, else connect 5 s, read 30 s, 60 s in all)",
     )
+    _add_output_options(group, default(False))
+
+
+def _add_output_options(group: argparse._ActionsContainer, default: object) -> None:
+    """``--json`` and ``--debug``, on every command (``default``: SUPPRESS on subcommands)."""
     group.add_argument(
         "--json",
         dest="g_json",
         action="store_true",
-        default=default(False),
-        help="print one JSON document on stdout, for tools",
+        default=default,
+        help="print one JSON document on stdout, for tools (a failure too)",
     )
     group.add_argument(
         "--debug",
         dest="g_debug",
         action="store_true",
-        default=default(False),
+        default=default,
         help="log requests (method, path, status, timing) and show tracebacks on stderr",
     )
     _add_log_aliases(group)
@@ -112,153 +175,22 @@ def _add_log_aliases(group: argparse._ActionsContainer) -> None:
     )
 
 
-_MAIN_EPILOG = """\
-examples:
-  sharokey config --token -                  store the API token (read from stdin)
-  sharokey create "db password" --hours 24 --views 1 --description "prod DB"
-  printf '%s' "$SECRET" | sharokey create --quiet
-  sharokey create - --attach report.pdf --unique-nonces < note.txt
-  sharokey list --status active --limit 10
-  sharokey get ABC123XY --details-only
-  sharokey reveal 'https://host/s/ABC123XY#KEYB...' --output-dir ./received
-  sharokey delete ABC123XY --yes
-  sharokey test                              check configuration, network and token
-
-exit codes:
-  0    success
-  1    any other failure: server error, invalid response, quota, rate limit,
-       a declined confirmation, a failing `sharokey test` check
-  2    usage or validation (bad option, value out of range)
-  3    authentication or access (missing or wrong token, permission denied,
-       password / one-time code / captcha required or wrong)
-  4    not found (unknown, expired, deleted or used-up secret or request)
-  5    network or timeout
-  6    decryption failed (wrong, incomplete or tampered link)
-  130  interrupted
-
-The token is read from --token, then SHAROKEY_TOKEN, then the config file
-(`sharokey config`); the API URL likewise from --api-url, SHAROKEY_API_URL,
-the config file, then the default. Run `sharokey COMMAND --help` for a
-command's options and examples.
-"""
-
-# command -> (one-line help, epilog with examples)
-_COMMANDS: dict[str, tuple[str, str]] = {
-    "list": (
-        "list your company's secrets (metadata only)",
-        """examples:
-  sharokey list
-  sharokey list --status active --limit 10
-  sharokey list --all --search invoice --json
-  sharokey list --creator alice@example.com --page 2""",
-    ),
-    "create": (
-        "encrypt a secret here and print its share link",
-        """examples:
-  sharokey create "My secret content" --hours 24 --views 1 --description "DB credentials"
-  printf '%s' "$DB_PASSWORD" | sharokey create --quiet      content from stdin
-  sharokey create - --password < notes.txt                  asks the password, no echo
-  sharokey create "see file" --attach id_rsa.pub --unique-nonces
-  sharokey create "code inside" --otp-email bob@example.com --hours 2
-
-Content on the command line is visible in shell history and to other local
-users: prefer stdin (`-`, or no argument with piped input). One trailing
-newline of stdin is dropped (as `$(...)` would). --password without a value
-prompts for it. Write the content before --password, or use --password=PW:
-`--password WORD` takes WORD as the password.""",
-    ),
-    "get": (
-        "show a secret's details (never its content)",
-        """examples:
-  sharokey get ABC123XY
-  sharokey get ABC123XY --details-only
-  sharokey get ABC123XY --json""",
-    ),
-    "delete": (
-        "delete a secret: its content is cleared, its metadata stays (expired)",
-        """examples:
-  sharokey delete ABC123XY            asks for confirmation on a terminal
-  sharokey delete ABC123XY --yes      for scripts""",
-    ),
-    "stats": (
-        "show your company's secret statistics",
-        """examples:
-  sharokey stats
-  sharokey stats --json""",
-    ),
-    "reveal": (
-        "open a share link: print the content, save the attachments",
-        """examples:
-  sharokey reveal 'https://host/s/ABC123XY#KEYB'
-  sharokey reveal "$LINK" --password              asks the password, no echo
-  sharokey reveal "$LINK" --otp 123456 --output-dir ./received
-  sharokey reveal "$LINK" --json > secret.json
-  printf '%s\n' "$LINK" | sharokey reveal -         the link stays out of `ps` and history
-
-Revealing counts a view: a one-view secret is gone afterwards. The content
-goes to stdout, everything else to stderr. Attachments are written into
---output-dir (default: the current directory) under sanitised names; an
-existing file is never overwritten without --force (the attachment is saved
-under a free name instead, so nothing is lost). The secret is fetched from
---api-url (or the configured URL), never from the host written in the link.""",
-    ),
-    "create-request": (
-        "ask someone to send you a secret",
-        """examples:
-  sharokey create-request --email-to bob@example.com --message "VPN password please"
-  sharokey create-request --secret-hours 24 --request-hours 48 --views 1 --locale fr""",
-    ),
-    "list-requests": (
-        "list your secret requests",
-        """examples:
-  sharokey list-requests
-  sharokey list-requests --status active --all --json""",
-    ),
-    "get-request": (
-        "show a secret request",
-        """examples:
-  sharokey get-request TOKEN
-  sharokey get-request TOKEN --json""",
-    ),
-    "delete-request": (
-        "delete a secret request",
-        """examples:
-  sharokey delete-request TOKEN
-  sharokey delete-request TOKEN --yes""",
-    ),
-    "request-stats": (
-        "show your company's secret request statistics",
-        """examples:
-  sharokey request-stats""",
-    ),
-    "config": (
-        "store the token, API URL and timeout, or show them",
-        """examples:
-  sharokey config --token -                 reads the token from stdin (not in history)
-  sharokey config --token - --api-url http://127.0.0.1:8765/api/v1 --timeout 10
-  sharokey config --show
-
-The file is $XDG_CONFIG_HOME/sharokey/config.json (or ~/.config/...), created
-readable by you only (0600, directory 0700). SHAROKEY_TOKEN and
-SHAROKEY_API_URL, and the global --token / --api-url options, override it.""",
-    ),
-    "test": (
-        "check configuration, network, authentication and access",
-        """examples:
-  sharokey test
-  sharokey test --api-url http://127.0.0.1:8765/api/v1
-
-Prints one PASS/FAIL line per check and exits 1 if any failed.""",
-    ),
-}
-
-
 def _add_list_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--status", choices=("active", "expired"), help="only these")
     parser.add_argument(
-        "--limit", type=_positive_int, metavar="N", help="page size (the server's default if unset)"
+        "--status", choices=("active", "expired"), help="only these (default: both)"
     )
-    parser.add_argument("--page", type=_positive_int, metavar="N", help="page number (from 1)")
+    parser.add_argument(
+        "--limit",
+        type=_positive_int,
+        metavar="N",
+        help="page size (1 or more; default: the server's)",
+    )
+    parser.add_argument(
+        "--page",
+        type=_positive_int,
+        metavar="N",
+        help="page number (from 1 to the last page; default: 1)",
+    )
     parser.add_argument("--all", action="store_true", help="walk every page, not just one")
     parser.add_argument("--search", metavar="Q", help="free-text search")
     parser.add_argument("--creator", metavar="EMAIL", help="only those created by this user")
@@ -276,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sharokey",
         description="Zero-knowledge secret sharing: secrets are encrypted on this machine; "
         "the server never sees them.",
-        epilog=_MAIN_EPILOG,
+        epilog=MAIN_EPILOG,
         formatter_class=raw,
         allow_abbrev=False,
     )
@@ -287,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     def command(name: str) -> argparse.ArgumentParser:
-        help_text, epilog = _COMMANDS[name]
+        help_text, epilog = COMMANDS[name]
         p: Parser = sub.add_parser(
             name,
             help=help_text,
@@ -311,10 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CONTENT",
         help="the secret text; '-' or omitted with piped input: read stdin",
     )
-    p.add_argument("--hours", type=int, default=24, metavar="N", help="expires after N hours")
-    p.add_argument("--views", type=int, default=1, metavar="N", help="can be revealed N times")
-    p.add_argument("--description", metavar="TEXT", help="shown in lists (not encrypted)")
-    p.add_argument("--message", metavar="TEXT", help="shown to the recipient (not encrypted)")
+    p.add_argument(
+        "--hours",
+        type=int,
+        metavar="N",
+        help=f"expires after N hours ({_HOURS}; default: the profile's, else {DEFAULT_HOURS})",
+    )
+    p.add_argument(
+        "--views",
+        type=int,
+        metavar="N",
+        help=f"can be revealed N times ({_VIEWS}; default: the profile's, else {DEFAULT_VIEWS})",
+    )
+    p.add_argument("--description", metavar="TEXT", help=f"shown in lists ({_TEXT}, not encrypted)")
+    p.add_argument(
+        "--message", metavar="TEXT", help=f"shown to the recipient ({_TEXT}, not encrypted)"
+    )
     p.add_argument(
         "--password",
         nargs="?",
@@ -322,26 +266,78 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PW",
         help="require this password to reveal; without a value, prompt for it",
     )
+    _add_sources(p, "password", "password", "the password")
     p.add_argument("--captcha", action="store_true", help="require a captcha to reveal")
     otp = p.add_mutually_exclusive_group()
     otp.add_argument("--otp-email", metavar="EMAIL", help="send a one-time code to this address")
     otp.add_argument("--otp-phone", metavar="PHONE", help="send a one-time code (E.164 number)")
-    p.add_argument("--ip-whitelist", metavar="LIST", help="comma-separated IPv4 addresses/CIDRs")
-    p.add_argument("--geolocation", metavar="CODES", help="comma-separated country codes")
+    p.add_argument(
+        "--ip-whitelist", metavar="LIST", help=f"comma-separated IPv4 addresses/CIDRs ({_TEXT})"
+    )
+    p.add_argument(
+        "--geolocation", metavar="CODES", help=f"comma-separated ISO country codes ({_TEXT})"
+    )
     p.add_argument(
         "--attach",
         action="append",
         default=[],
         metavar="FILE",
-        help="attach a file (repeatable; 10 files, 10 MiB in all)",
+        help=f"attach a file, not a directory (repeatable; {MAX_ATTACHMENTS} files, "
+        f"{MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MiB in all)",
     )
     p.add_argument("--files", dest="attach", action="extend", nargs="+", help=argparse.SUPPRESS)
-    p.add_argument(
+    nonces = p.add_mutually_exclusive_group()
+    nonces.add_argument(
         "--unique-nonces",
-        action="store_true",
-        help="a fresh nonce per attachment (safer; the hosted web viewer cannot open it)",
+        dest="nonces",
+        action="store_const",
+        const="unique",
+        help="a fresh nonce per attachment (safer; the hosted web viewer cannot open it) "
+        "(default: the profile's attachment-nonces, else shared)",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="print only the share link")
+    nonces.add_argument(
+        "--shared-nonces",
+        dest="nonces",
+        action="store_const",
+        const="shared",
+        help="the official shared-nonce format, even if the profile says unique",
+    )
+    gen = p.add_argument_group("generated secret")
+    gen.add_argument(
+        "--generate",
+        action="store_true",
+        help="generate the content here and print it once beside the link (never logged)",
+    )
+    defaults = ", ".join(f"{name} {n}" for name, n in DEFAULT_LENGTHS.items())
+    gen.add_argument(
+        "--length",
+        type=_length,
+        metavar="N",
+        help=f"words or characters to generate (1-{MAX_LENGTH}; default: {defaults})",
+    )
+    gen.add_argument(
+        "--alphabet",
+        choices=ALPHABETS,
+        help="words: EFF short list, '-'-joined (10.3 bits each); ascii: 94 printable "
+        "(6.6 bits each); alnum: letters and digits (6.0 bits each) (default: words)",
+    )
+    p.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the share link (and, with --generate, the secret on the next line)",
+    )
+    qr = p.add_argument_group("QR code (needs the extra `qr`)")
+    qr.add_argument(
+        "--qr",
+        action="store_true",
+        help="also show the link as a QR code: on stdout if it is a terminal, "
+        "else on stderr if that is one, never into a pipe",
+    )
+    qr.add_argument(
+        "--qr-png", metavar="PATH", help="also write the link's QR code to this PNG file (0600)"
+    )
+    qr.add_argument("--force", action="store_true", help="let --qr-png replace an existing file")
     _add_client_options(p, top=False)
 
     p = command("get")
@@ -375,7 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PW",
         help="the secret's password; without a value, prompt for it",
     )
+    _add_sources(p, "password", "password", "the password")
     p.add_argument("--otp", metavar="CODE", help="the one-time code that was sent to you")
+    _add_sources(p, "otp", "otp", "the one-time code")
     p.add_argument("--captcha", metavar="ANSWER", help="the captcha answer")
     p.add_argument(
         "--output-dir",
@@ -387,15 +385,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_client_options(p, top=False)
 
     p = command("create-request")
-    p.add_argument("--secret-hours", type=int, metavar="N", help="the secret's lifetime (1-1000)")
-    p.add_argument("--request-hours", type=int, metavar="N", help="the request's lifetime")
-    p.add_argument("--views", type=int, metavar="N", help="views of the secret (1-10)")
+    p.add_argument(
+        "--secret-hours",
+        type=int,
+        metavar="N",
+        help=f"the secret's lifetime in hours ({_HOURS}; default: the server's)",
+    )
+    p.add_argument(
+        "--request-hours",
+        type=int,
+        metavar="N",
+        help=f"the request's lifetime in hours ({_HOURS}; default: the server's)",
+    )
+    p.add_argument(
+        "--views",
+        type=int,
+        metavar="N",
+        help=f"views of the secret ({MIN_VIEWS}-{MAX_REQUEST_VIEWS}; default: the server's)",
+    )
     p.add_argument("--max-views", dest="views", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--message", metavar="TEXT", help="shown to the person asked")
-    p.add_argument("--description", metavar="TEXT", help="shown in your lists")
+    p.add_argument("--message", metavar="TEXT", help=f"shown to the person asked ({_TEXT})")
+    p.add_argument("--description", metavar="TEXT", help=f"shown in your lists ({_TEXT})")
     p.add_argument("--email-to", metavar="EMAIL", help="send the request to this address")
     p.add_argument("--email-reply", metavar="EMAIL", help="where the answer notice goes")
-    p.add_argument("--locale", choices=("en", "fr"), help="language of the e-mail")
+    p.add_argument(
+        "--locale", choices=("en", "fr"), help="language of the e-mail (default: the server's)"
+    )
     _add_client_options(p, top=False)
 
     p = command("list-requests")
@@ -416,19 +431,76 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("config")
     p.add_argument(
+        "--profile",
+        dest="g_profile",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="the profile to change or show (default: SHAROKEY_PROFILE, else 'default'); "
+        "storing into a new name creates it",
+    )
+    p.add_argument(
         "--token",
         dest="store_token",
         metavar="TOKEN",
         help="store this token ('-' reads it from stdin)",
     )
+    _add_sources(p, "token", "store_token", "the token to store")
     p.add_argument("--api-url", dest="store_api_url", metavar="URL", help="store this API URL")
     p.add_argument(
-        "--timeout", dest="store_timeout", type=_seconds, metavar="SECONDS", help="store it"
+        "--timeout",
+        dest="store_timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="store this timeout (a positive number of seconds; unset: the built-in default)",
+    )
+    p.add_argument(
+        "--hours",
+        dest="store_hours",
+        type=int,
+        metavar="N",
+        help=f"store the default lifetime of new secrets ({_HOURS})",
+    )
+    p.add_argument(
+        "--views",
+        dest="store_views",
+        type=int,
+        metavar="N",
+        help=f"store the default views of new secrets ({_VIEWS})",
+    )
+    p.add_argument(
+        "--attachment-nonces",
+        dest="store_attachment_nonces",
+        choices=("shared", "unique"),
+        help="store the default nonce format of attachments (see create --unique-nonces)",
+    )
+    p.add_argument(
+        "--unset",
+        action="append",
+        default=[],
+        choices=_SETTINGS,
+        metavar="SETTING",
+        help=f"remove a stored setting from the profile (repeatable): {', '.join(_SETTINGS)}",
     )
     p.add_argument("--show", action="store_true", help="show the settings in force (masked)")
-    p.add_argument("--json", dest="g_json", action="store_true", default=argparse.SUPPRESS)
-    p.add_argument("--debug", dest="g_debug", action="store_true", default=argparse.SUPPRESS)
-    _add_log_aliases(p)
+    p.add_argument(
+        "--list", action="store_true", help="list every profile of the file (tokens masked)"
+    )
+    _add_output_options(p, argparse.SUPPRESS)
+
+    p = command("qr")
+    p.add_argument(
+        "share_url",
+        metavar="SHARE_URL",
+        help="the link to draw; '-' reads it from stdin (out of `ps` and history)",
+    )
+    p.add_argument(
+        "--png", metavar="PATH", help="write a PNG image (0600) instead of printing the code"
+    )
+    p.add_argument("--force", action="store_true", help="let --png replace an existing file")
+    _add_output_options(p, argparse.SUPPRESS)
+
+    p = command("completion")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
 
     p = command("test")
     _add_verbose_alias(p)

@@ -20,6 +20,7 @@ from sharokey._cli.listing import (
     stats_block,
     status_cell,
 )
+from sharokey._cli.usage import SDK_NAMES
 from sharokey._mask import mask
 
 if TYPE_CHECKING:
@@ -78,17 +79,19 @@ def _request_block(request: SecretRequest) -> list[tuple[str, object]]:
 
 def cmd_create_request(args: argparse.Namespace) -> int:
     """Ask someone for a secret: the request's URL and token (a credential)."""
-    names = {
-        "secret_expiration_hours": args.secret_hours,
-        "request_expiration_hours": args.request_hours,
-        "maximum_views": args.views,
-        "message": args.message,
-        "description": args.description,
-        "email_to": args.email_to,
-        "email_reply": args.email_reply,
-        "locale": args.locale,
-    }
-    kwargs = {k: v for k, v in names.items() if v is not None}
+    renamed = SDK_NAMES["create-request"]
+    sdk_args = (
+        "secret_expiration_hours",
+        "request_expiration_hours",
+        "maximum_views",
+        "message",
+        "description",
+        "email_to",
+        "email_reply",
+        "locale",
+    )
+    given = {name: getattr(args, renamed.get(name, name)) for name in sdk_args}
+    kwargs = {k: v for k, v in given.items() if v is not None}
     with make_client(args) as client:
         request = client.create_request(**kwargs)
     if wants_json(args):

@@ -18,6 +18,7 @@ from sharokey._cli import output, terminal
 from sharokey._cli.context import make_client, note, stdout, wants_json
 from sharokey._cli.errors import UsageError, otp_destination
 from sharokey._cli.files import SavedFile, prepare_dir, write_files
+from sharokey._cli.sources import value_from
 from sharokey.errors import OtpRequiredError, ProtectionError
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ def _reveal_with_prompts(
     client: Sharokey, args: argparse.Namespace, progress: Optional[Progress] = None
 ) -> Any:
     """Reveal; on a terminal, ask for a missing password or the code that was just sent."""
-    password = terminal.password_value(args.password, confirm=False)
-    otp: Optional[str] = args.otp
+    password = terminal.password_value(value_from(args, "password", "password"), confirm=False)
+    given_otp = value_from(args, "otp", "otp")
+    otp: Optional[str] = given_otp if isinstance(given_otp, str) else None
     asked: set[str] = set()
     while True:
         try:

@@ -6,13 +6,14 @@ import argparse
 import os
 import sys
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import attrs
 
 from sharokey._cli import output
-from sharokey._cli.context import make_client
+from sharokey._cli.context import make_client, profile_of, profile_option, stdout, token_of
 from sharokey._cli.errors import UsageError, describe_error, is_wrong_api_url
+from sharokey._cli.sources import value_from
 from sharokey._mask import mask
 from sharokey.errors import (
     AuthenticationError,
@@ -34,60 +35,141 @@ def _read_token_from_stdin() -> str:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    """Store settings into the chosen profile, remove some, or show them (tokens masked)."""
     from sharokey import config
 
-    token: Optional[str] = args.store_token
-    if token == "-":  # noqa: S105 - "read it from stdin", not a password
+    stored = value_from(args, "token", "store_token")
+    token = stored if isinstance(stored, str) else None
+    if token == "-" and args.store_token is not None:  # noqa: S105 - "read it from stdin", not a password
         token = _read_token_from_stdin()
         if not token:
             raise UsageError("no token was read from standard input", "Pipe it in: ... | ")
-    setting = token is not None or args.store_api_url is not None or args.store_timeout is not None
-    saved: list[str] = []
-    if setting:
+    values = {
+        "token": token,
+        "api_url": args.store_api_url,
+        "timeout": args.store_timeout,
+        "hours": args.store_hours,
+        "views": args.store_views,
+        "attachment_nonces": args.store_attachment_nonces,
+    }
+    unset = tuple(dict.fromkeys(name.replace("-", "_") for name in args.unset))
+    both = [name for name in unset if values.get(name) is not None]
+    if both:
+        flag = "--" + both[0].replace("_", "-")
+        raise UsageError(f"{flag} and --unset {both[0].replace('_', '-')} cannot be used together")
+    saved = [name for name, value in values.items() if value is not None]
+    if saved or unset:
         path = config.save_config(
-            token=token, api_url=args.store_api_url, timeout=args.store_timeout
+            token=token,
+            api_url=args.store_api_url,
+            timeout=args.store_timeout,
+            profile=profile_option(args),
+            hours=args.store_hours,
+            views=args.store_views,
+            attachment_nonces=args.store_attachment_nonces,
+            unset=unset,
         )
-        saved = [
-            name
-            for name, value in (
-                ("token", token),
-                ("api_url", args.store_api_url),
-                ("timeout", args.store_timeout),
-            )
-            if value is not None
-        ]
-        if not args.show:
+        if not (args.show or args.list):
+            name, _ = config.profile_name(profile_option(args))
             if getattr(args, "g_json", False):
-                output.dump_json({"path": str(path), "saved": saved})
+                output.dump_json(
+                    {"path": str(path), "profile": name, "saved": saved, "unset": list(unset)}
+                )
             else:
-                sys.stdout.write(f"Saved {', '.join(saved)} to {path} (readable by you only).\n")
+                shown = {name: name.replace("_", "-") for name in (*saved, *unset)}
+                done = [f"saved {', '.join(shown[n] for n in saved)}"] if saved else []
+                done += [f"removed {', '.join(shown[n] for n in unset)}"] if unset else []
+                sys.stdout.write(
+                    f"Profile {name}: {'; '.join(done)} in {path} (readable by you only).\n"
+                )
             return 0
+    if args.list:
+        return _list(args, config)
     return _show(args, config)
+
+
+def _profile_view(profile: Any) -> dict[str, Any]:
+    """A profile as shown: every setting, the token masked."""
+    return {
+        "token": mask(profile.token) if profile.token else None,
+        "api_url": profile.api_url,
+        "timeout": profile.timeout,
+        "hours": profile.hours,
+        "views": profile.views,
+        "attachment_nonces": profile.attachment_nonces,
+    }
+
+
+def _list(args: argparse.Namespace, config: Any) -> int:
+    path = config.config_path()
+    profiles = config.list_profiles()
+    chosen, _ = config.profile_name(profile_option(args))
+    if getattr(args, "g_json", False):
+        output.dump_json(
+            {
+                "path": str(path),
+                "selected": chosen,
+                "profiles": {name: _profile_view(p) for name, p in profiles.items()},
+            }
+        )
+        return 0
+    out = stdout()
+    out.write(f"Profiles in {path}{'' if path.exists() else ' (not created yet)'}:\n")
+    rows = []
+    for name, profile in profiles.items():
+        shown = _profile_view(profile)
+        rows.append(
+            (
+                ("* " if name == chosen else "  ") + name,
+                shown["token"] or "-",
+                shown["api_url"] or "-",
+                f"{profile.timeout:g} s" if profile.timeout else "-",
+                str(profile.hours or "-"),
+                str(profile.views or "-"),
+                profile.attachment_nonces or "-",
+            )
+        )
+    output.table(
+        ("  PROFILE", "TOKEN", "API URL", "TIMEOUT", "HOURS", "VIEWS", "NONCES"), rows, out
+    )
+    out.write("* the profile in use (--profile, else SHAROKEY_PROFILE, else default).\n")
+    return 0
+
+
+_CHOSEN_BY = {"argument": "--profile", "environment": "SHAROKEY_PROFILE", "default": "default"}
 
 
 def _show(args: argparse.Namespace, config: Any) -> int:
     path = config.config_path()
-    settings = config.resolve(getattr(args, "g_token", None), getattr(args, "g_api_url", None))
-    file = config.load_config_file()
+    settings = config.resolve(
+        token_of(args), getattr(args, "g_api_url", None), profile_option(args)
+    )
+    name, chosen_by = config.profile_name(profile_option(args))
+    profile = profile_of(args)
     if getattr(args, "g_api_url", None):
         url_source = "argument"
     elif os.environ.get(config.ENV_API_URL, "").strip():
         url_source = "environment"
-    elif file.get("api_url"):
+    elif profile.api_url:
         url_source = "config file"
     else:
         url_source = "default"
-    timeout = settings.timeout if settings.timeout is not None else file.get("timeout")
+    timeout = profile.timeout
     if getattr(args, "g_json", False):
         output.dump_json(
             {
                 "path": str(path),
                 "file_exists": path.exists(),
+                "profile": name,
+                "profile_source": chosen_by,
                 "token": mask(settings.token) if settings.token else None,
                 "token_source": settings.token_source,
                 "api_url": settings.api_url,
                 "api_url_source": url_source,
                 "timeout": timeout,
+                "hours": profile.hours,
+                "views": profile.views,
+                "attachment_nonces": profile.attachment_nonces,
             }
         )
         return 0
@@ -96,15 +178,24 @@ def _show(args: argparse.Namespace, config: Any) -> int:
         if settings.token
         else "(none: pass --token, set SHAROKEY_TOKEN or run `sharokey config --token -`)"
     )
+    from sharokey.limits import DEFAULT_HOURS, DEFAULT_VIEWS
+
     output.key_values(
         [
             ("Config file", f"{path}{'' if path.exists() else ' (not created yet)'}"),
+            (
+                "Profile",
+                f"{name} (from {_CHOSEN_BY[chosen_by]})",
+            ),
             ("Token", token_line),
             ("API URL", f"{settings.api_url} (from {url_source})"),
             (
                 "Timeout",
                 f"{timeout:g} s" if timeout else "default (connect 5 s, read 30 s, 60 s in all)",
             ),
+            ("Hours", f"{profile.hours}" if profile.hours else f"default ({DEFAULT_HOURS})"),
+            ("Views", f"{profile.views}" if profile.views else f"default ({DEFAULT_VIEWS})"),
+            ("Nonces", profile.attachment_nonces or "default (shared, with a warning)"),
         ],
         sys.stdout,
     )
@@ -137,7 +228,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     checks: list[Check] = []
     settings = None
     try:
-        settings = config.resolve(getattr(args, "g_token", None), getattr(args, "g_api_url", None))
+        settings = config.resolve(
+            token_of(args), getattr(args, "g_api_url", None), profile_option(args)
+        )
     except SharokeyError as exc:
         checks.append(Check("configuration", "FAIL", _reason(exc)))
     if settings is not None:

@@ -19,7 +19,21 @@ import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-__all__ = ["LogLevel", "LogsEnabled", "Parser", "closest"]
+__all__ = ["SDK_NAMES", "LogLevel", "LogsEnabled", "Parser", "closest", "typed_flags"]
+
+#: Per command, the SDK's argument or the wire's field -> the option's ``dest`` where
+#: their names differ (``create-request --views`` is the SDK's ``maximum_views``).
+#: The commands build their SDK calls from it, and errors name the flag from it.
+SDK_NAMES: dict[str, dict[str, str]] = {
+    "create": {"expiration_hours": "hours", "maximum_views": "views", "attachments": "attach"},
+    "create-request": {
+        "secret_expiration_hours": "secret_hours",
+        "request_expiration_hours": "request_hours",
+        "maximum_views": "views",
+    },
+}
+# Prefixes of dests that name where a value goes, not what it is (g_token, store_hours).
+_DEST_PREFIXES = ("g_", "store_")
 
 
 def closest(word: str, candidates: Iterable[str]) -> Optional[str]:
@@ -101,3 +115,43 @@ class LogsEnabled(argparse.Action):
     ) -> None:
         if values is None or str(values).strip().lower() not in _OFF:
             namespace.g_debug = True
+
+
+def _actions(parser: argparse.ArgumentParser, command: str) -> list[argparse.Action]:
+    """The top-level parser's actions and those of ``command``'s parser."""
+    found = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            found += action.choices[command]._actions
+    return found
+
+
+def typed_flags(
+    parser: argparse.ArgumentParser, command: str, argv: Sequence[str]
+) -> dict[str, str]:
+    """Each name a value may go by in an error -> the option the user typed for it.
+
+    Names: the option's ``dest`` without its ``g_``/``store_`` prefix, and the SDK
+    argument or wire field of :data:`SDK_NAMES`. Only options present in ``argv``
+    are named, spelled as typed (``--max-views`` stays ``--max-views``).
+    """
+    by_spelling = {
+        spelling: action.dest
+        for action in _actions(parser, command)
+        for spelling in action.option_strings
+    }
+    found: dict[str, str] = {}
+    for word in argv:
+        if word == "--":
+            break
+        spelling = word.partition("=")[0]
+        dest = by_spelling.get(spelling)
+        if dest is None:
+            continue
+        for prefix in _DEST_PREFIXES:
+            dest = dest.removeprefix(prefix)
+        found[dest] = spelling
+    for sdk_name, dest in SDK_NAMES.get(command, {}).items():
+        if dest in found:
+            found[sdk_name] = found[dest]
+    return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any, Callable, Union
 
@@ -14,6 +15,9 @@ import attrs
 
 #: The repository: a subprocess imports ``sharokey`` from here.
 ROOT = Path(__file__).resolve().parents[2]
+#: The tokens the `emu` fixture's emulator accepts (random: a leak is findable in any output).
+TOKEN = "tokCANARY" + secrets.token_hex(12)
+OTHER_TOKEN = "tokOTHER" + secrets.token_hex(12)
 LINK_RE = re.compile(r"https?://\S+/s/\S+#[A-Za-z0-9]{24}")
 
 
@@ -37,6 +41,22 @@ def link_in(shown: Union[Result, str]) -> str:
     match = LINK_RE.search(shown if isinstance(shown, str) else shown.out)
     assert match, shown
     return match.group(0)
+
+
+def examples_of(help_text: str) -> list[str]:
+    """The command lines of a help's ``examples:`` section, without their comments.
+
+    An example's comment is set off by two spaces or more, as the help prints it.
+    """
+    found: list[str] = []
+    lines = iter(help_text.splitlines())
+    for line in lines:
+        if line.strip() == "examples:":
+            for example in lines:
+                if not example.strip():
+                    break
+                found.append(re.split(r"\s{2,}", example.strip(), maxsplit=1)[0])
+    return found
 
 
 def slug_of(link: str) -> str:

@@ -514,9 +514,13 @@ def test_config_show_with_nothing_configured(
     path = isolated_home / "sharokey" / "config.json"
     assert out.splitlines() == [
         f"Config file:  {path} (not created yet)",
+        "Profile:      default (from default)",
         "Token:        (none: pass --token, set SHAROKEY_TOKEN or run `sharokey config --token -`)",
         "API URL:      https://api.sharokey.com/api/v1 (from default)",
         "Timeout:      default (connect 5 s, read 30 s, 60 s in all)",
+        "Hours:        default (24)",
+        "Views:        default (1)",
+        "Nonces:       default (shared, with a warning)",
     ]
     assert not path.exists()
     assert cli.main(["config", "--show", "--json"]) == 0
@@ -524,11 +528,16 @@ def test_config_show_with_nothing_configured(
     assert doc == {
         "path": str(path),
         "file_exists": False,
+        "profile": "default",
+        "profile_source": "default",
         "token": None,
         "token_source": None,
         "api_url": "https://api.sharokey.com/api/v1",
         "api_url_source": "default",
         "timeout": None,
+        "hours": None,
+        "views": None,
+        "attachment_nonces": None,
     }
 
 
@@ -546,10 +555,15 @@ def test_config_saves_and_shows_in_one_go_and_json_names_what_was_saved(
 ) -> None:
     path = isolated_home / "sharokey" / "config.json"
     assert cli.main(["config", "--timeout", "12.5", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"path": str(path), "saved": ["timeout"]}
+    assert json.loads(capsys.readouterr().out) == {
+        "path": str(path),
+        "profile": "default",
+        "saved": ["timeout"],
+        "unset": [],
+    }
     assert cli.main(["config", "--token", "tokSAVED00000000", "--show"]) == 0
     out = capsys.readouterr().out
-    assert "Saved" not in out
+    assert "saved" not in out
     assert re.search(r"^Token:\s+tokS… \(from config file\)$", out, re.M)
     assert re.search(r"^Timeout:\s+12\.5 s$", out, re.M)
     assert json.loads(path.read_text())["token"] == "tokSAVED00000000"

@@ -20,10 +20,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import Any
 
 import pytest
 import requests
@@ -33,42 +32,24 @@ from sharokey._cli import terminal
 from sharokey.client import Sharokey
 from sharokey.crypto import seal
 
-from ._support import LINK_RE, Result, Run, checks_of, link_in, slug_of, subprocess_env
+from ._support import (
+    LINK_RE,
+    OTHER_TOKEN,
+    TOKEN,
+    Result,
+    Run,
+    checks_of,
+    link_in,
+    slug_of,
+    subprocess_env,
+)
 
 emulator = pytest.importorskip("sharokey.emulator")
 
 pytestmark = pytest.mark.live
 
-TOKEN = "tokCANARY" + secrets.token_hex(12)
-OTHER_TOKEN = "tokOTHER" + secrets.token_hex(12)
 #: The real check, kept before the autouse fixture replaces it for every test.
 REAL_INTERACTIVE = terminal.interactive
-
-
-@pytest.fixture
-def emu() -> Iterator[Any]:
-    with emulator.run_emulator(tokens=[TOKEN, OTHER_TOKEN]) as handle:
-        yield handle
-
-
-@pytest.fixture
-def sk(emu: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run ``sharokey ARGS`` with the emulator configured through the environment."""
-    monkeypatch.setenv("SHAROKEY_TOKEN", TOKEN)
-    monkeypatch.setenv("SHAROKEY_API_URL", emu.api_url)
-
-    def run(*argv: str, stdin: Union[str, bytes, IO[str], None] = b"") -> Result:
-        """``stdin``: text or bytes to read, or the stream itself (``None``: there is none)."""
-        capsys.readouterr()
-        if isinstance(stdin, (str, bytes)):
-            data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-            stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
-        monkeypatch.setattr(sys, "stdin", stdin)
-        code = cli.main(list(argv))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 def _closed_port() -> int:
@@ -525,7 +506,10 @@ def test_missing_attachment_file_is_a_usage_error(sk: Run, emu: Any, tmp_path: P
 def test_a_directory_cannot_be_attached(sk: Run, emu: Any, tmp_path: Path) -> None:
     result = sk("create", "x", "--attach", str(tmp_path))
     assert result.code == 2
-    assert result.err == f"error: cannot attach {tmp_path}: no such file. Check the path.\n"
+    assert result.err == (
+        f"error: cannot attach {tmp_path}: it is a directory. "
+        "Attach its files one by one, or an archive of it (tar, zip).\n"
+    )
     assert emu.secret_count() == 0
 
 

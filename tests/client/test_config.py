@@ -154,3 +154,127 @@ def test_bad_client_options_are_refused(kwargs: dict[str, object]) -> None:
         sharokey.Sharokey("t", **kwargs)  # type: ignore[arg-type]
     with pytest.raises(sharokey.ConfigurationError):
         sharokey.AsyncSharokey("t", **kwargs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def test_a_file_from_before_profiles_is_the_default_profile(clean_env: Path) -> None:
+    write_config(clean_env, token="old-token", api_url="https://old.example/api/v1", timeout=7)
+    profile = config.load_profile()
+    assert (profile.name, profile.token, profile.api_url, profile.timeout) == (
+        "default",
+        "old-token",
+        "https://old.example/api/v1",
+        7.0,
+    )
+    settings = config.resolve()
+    assert (settings.token, settings.profile) == ("old-token", "default")
+
+
+def test_a_profile_is_chosen_by_argument_else_environment(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(
+        clean_env,
+        token="prod-token",
+        profiles={"staging": {"token": "stg-token"}, "ci": {"token": "ci-token"}},
+    )
+    assert config.resolve().token == "prod-token"
+    monkeypatch.setenv("SHAROKEY_PROFILE", "staging")
+    assert config.resolve().token == "stg-token"
+    # The SDK's clients resolve the same way: the environment picks their profile too.
+    sent: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        sent.append(request)
+        return Response(status=500, body=b"{}")
+
+    sdk = sharokey.Sharokey(transport=MockTransport(handler), max_retries=0)
+    with sdk, pytest.raises(sharokey.ServerError):
+        sdk.get_stats()
+    assert sent[0].headers["Authorization"] == "Bearer stg-token"
+    assert config.resolve(profile="ci").token == "ci-token"
+    assert config.resolve("flag-token", profile="ci").token == "flag-token"
+
+
+def test_an_unknown_profile_is_an_error_naming_the_known_ones(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(clean_env, token="prod-token", profiles={"staging": {}})
+    monkeypatch.setenv("SHAROKEY_PROFILE", "prodd")
+    with pytest.raises(sharokey.ConfigurationError) as info:
+        config.resolve()
+    assert "'prodd'" in str(info.value) and "SHAROKEY_PROFILE" in str(info.value)
+    assert "default, staging" in str(info.value)
+    assert "prod-token" not in str(info.value)
+
+
+def test_save_config_writes_one_profile_and_leaves_the_others(clean_env: Path) -> None:
+    path = config.save_config(token="prod-token", hours=12)
+    config.save_config(
+        token="stg-token", api_url="http://127.0.0.1:9/api/v1", views=3, profile="staging"
+    )
+    config.save_config(attachment_nonces="unique", profile="staging")
+    assert json.loads(path.read_text()) == {
+        "token": "prod-token",
+        "hours": 12,
+        "profiles": {
+            "staging": {
+                "token": "stg-token",
+                "api_url": "http://127.0.0.1:9/api/v1",
+                "views": 3,
+                "attachment_nonces": "unique",
+            }
+        },
+    }
+    config.save_config(unset=("token", "hours"))
+    config.save_config(unset=("views",), profile="staging")
+    profiles = config.list_profiles()
+    assert (profiles["default"].token, profiles["default"].hours) == (None, None)
+    assert (profiles["staging"].token, profiles["staging"].views) == ("stg-token", None)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"hours": 0},
+        {"hours": 1001},
+        {"views": 1001},
+        {"attachment_nonces": "fresh"},
+        {"unset": ("password",)},
+        {"profile": "../etc"},
+        {"profile": ""},
+    ],
+)
+def test_save_config_refuses_what_a_profile_cannot_hold(
+    clean_env: Path, kwargs: dict[str, object]
+) -> None:
+    with pytest.raises(sharokey.ConfigurationError):
+        config.save_config(**kwargs)  # type: ignore[arg-type]
+    assert not config.config_path().exists()
+
+
+def test_a_hand_edited_profile_with_a_bad_value_is_named(clean_env: Path) -> None:
+    path = write_config(clean_env, profiles={"staging": {"hours": 5000}})
+    with pytest.raises(sharokey.ConfigurationError) as info:
+        config.load_profile("staging")
+    assert str(path) in str(info.value) and "profile staging" in str(info.value)
+
+
+def test_the_file_is_created_private_in_one_step_whatever_the_umask(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_chmod(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was made private after its creation")
+
+    monkeypatch.setattr(os, "fchmod", no_chmod, raising=False)
+    old = os.umask(0)
+    try:
+        path = config.save_config(token="private-token")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)  # someone loosened it: the next save puts a private file in its place
+    config.save_config(hours=5)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
