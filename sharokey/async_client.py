@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import tenacity
 
-from sharokey._many import DEFAULT_CONCURRENCY, CreateItem, CreateOutcome, create_in_tasks
+from sharokey._many import CreateItem, CreateOutcome, create_in_tasks
 from sharokey._messages import Offload, Operation, Send
 from sharokey._retry import log_attempt, replay, retries_after, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
@@ -321,7 +321,7 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
     # ----------------------------------------------------------------- many at once
 
     async def create_many(
-        self, items: Iterable[CreateItem], *, concurrency: int = DEFAULT_CONCURRENCY
+        self, items: Iterable[CreateItem], *, concurrency: Optional[int] = None
     ) -> list[CreateOutcome]:
         """Create one secret per item, at most ``concurrency`` at a time.
 
@@ -332,5 +332,7 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         read on the event loop, an item at a time as a slot frees up.
         Cancelling the call cancels the items in flight (their outcome is then
         unknown, as for a cancelled ``create``) and leaves no task running.
+        ``concurrency``: 1 to 100; ``None`` (the default) means this client's
+        ``max_connections`` (at most 100).
         """
-        return await create_in_tasks(self.create, items, concurrency)
+        return await create_in_tasks(self.create, items, concurrency, self._max_connections)
