@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 from typing import Optional, Union
 
+from sharokey._gil import breathe
+
 __all__ = ["decode_strict", "encode", "encode_pieces"]
 
 _ENCODE_CHUNK = 192 * 1024  # bytes, a multiple of 3: pieces join without padding
@@ -20,11 +22,12 @@ _DECODE_CHUNK = 256 * 1024  # characters, a multiple of 4
 
 def encode_pieces(data: Union[bytes, bytearray, memoryview]) -> list[str]:
     """Standard base64 of ``data`` as pieces that join into one string."""
+    pieces = []
     with memoryview(data) as view:
-        return [
-            base64.b64encode(view[start : start + _ENCODE_CHUNK]).decode("ascii")
-            for start in range(0, view.nbytes, _ENCODE_CHUNK)
-        ]
+        for start in range(0, view.nbytes, _ENCODE_CHUNK):
+            pieces.append(base64.b64encode(view[start : start + _ENCODE_CHUNK]).decode("ascii"))
+            breathe()
+    return pieces
 
 
 def encode(data: bytes) -> str:
@@ -44,6 +47,7 @@ def decode_strict(text: str) -> Optional[bytes]:
             if start + _DECODE_CHUNK < len(text) and "=" in piece:
                 return None
             parts.append(base64.b64decode(piece, validate=True))
+            breathe()
         return b"".join(parts)
     except ValueError:  # binascii.Error, and non-ASCII text
         return None

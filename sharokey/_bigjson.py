@@ -19,6 +19,8 @@ import json
 import secrets
 from typing import Any
 
+from sharokey._gil import breathe
+
 __all__ = ["LONG", "PIECE", "loads"]
 
 #: Bodies shorter than this are parsed in one call (at most a millisecond or so).
@@ -104,6 +106,7 @@ def _plain(body: bytes, start: int, end: int) -> bool:
         piece = body[at : min(end, at + PIECE)]
         if not piece.isascii() or len(piece.translate(None, _NOT_PLAIN)) != len(piece):
             return False
+        breathe()
     return True
 
 
@@ -123,6 +126,7 @@ def _decode_string(body: bytes, start: int, end: int) -> str:
         if stop < end:
             stop = _safe_cut(body, start, stop)
         pieces.append(json.loads(b'"' + view[start:stop] + b'"'))
+        breathe()
         start = stop
     return "".join(pieces)
 

@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 import attrs
 
+from sharokey._gil import breathe
 from sharokey._validate import AttachmentSource, CreateArgs
 from sharokey.crypto import NonceMode, key_check, seal
 from sharokey.errors import ValidationError
@@ -109,6 +110,7 @@ def _splice(text: str, out: io.BytesIO) -> None:
     # base64 needs no JSON escaping: copy it in bounded pieces (short GIL holds).
     for start in range(0, len(text), _SPLICE_CHUNK):
         out.write(text[start : start + _SPLICE_CHUNK].encode("ascii"))
+        breathe()
 
 
 def splice_create_body(payload: dict[str, Any], fields: Mapping[str, Any]) -> bytes:

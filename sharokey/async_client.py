@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import tenacity
 
+from sharokey._gil import pausing_worker
 from sharokey._many import CreateItem, CreateOutcome, create_in_tasks
 from sharokey._messages import Offload, Operation, Send
 from sharokey._retry import log_attempt, replay, retries_after, retry_kwargs, timed_out
@@ -83,7 +84,9 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
-                    max_workers=os.cpu_count() or 2, thread_name_prefix="sharokey"
+                    max_workers=os.cpu_count() or 2,
+                    thread_name_prefix="sharokey",
+                    initializer=pausing_worker,  # big work lets the loop in between pieces
                 )
             pool = self._pool
         return asyncio.get_running_loop().run_in_executor(pool, fn, *args)
