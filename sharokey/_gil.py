@@ -1,4 +1,4 @@
-"""Short pauses that hand the GIL back to an event loop waiting for it.
+"""Big work beside an event loop: short pauses that hand the GIL back, and lazy buffers.
 
 A worker thread running Python or GIL-holding C code (base64, copying a
 piece of the body) keeps the GIL until it blocks or until the interpreter's
@@ -11,10 +11,12 @@ threads therefore pause for a moment between pieces of big work
 
 from __future__ import annotations
 
+import mmap
 import threading
 import time
+from typing import Union
 
-__all__ = ["PAUSE", "breathe", "pausing_worker"]
+__all__ = ["PAUSE", "breathe", "pausing_worker", "scratch"]
 
 #: Seconds a pausing worker sleeps between pieces: long enough for a woken thread
 #: to take the GIL (``time.sleep(0)`` releases it, but the releasing thread
@@ -34,3 +36,20 @@ def breathe() -> None:
     pause: float = getattr(_worker, "pause", 0.0)
     if pause:
         time.sleep(pause)
+
+
+#: Buffers from this size on come from :func:`scratch`'s anonymous mapping.
+SCRATCH_FROM = 1024 * 1024
+
+
+def scratch(size: int) -> Union[bytearray, mmap.mmap]:
+    """A writable buffer of ``size`` zero bytes whose pages are touched only when written.
+
+    ``bytearray(size)`` zeroes (and so faults in) every page at once while holding
+    the GIL: several milliseconds for 10 MiB. An anonymous mapping is zero
+    already, so its pages are faulted in by whoever writes them first (the
+    cipher, which runs without the GIL). Freed when the last reference goes.
+    """
+    if size < SCRATCH_FROM:
+        return bytearray(size)
+    return mmap.mmap(-1, size)
