@@ -27,7 +27,8 @@ def encode_pieces(data: Union[bytes, bytearray, memoryview]) -> list[str]:
     with memoryview(data) as view:
         for start in range(0, view.nbytes, _ENCODE_CHUNK):
             pieces.append(base64.b64encode(view[start : start + _ENCODE_CHUNK]).decode("ascii"))
-            breathe()
+            if start + _ENCODE_CHUNK < view.nbytes:  # between pieces only: small data never waits
+                breathe()
     return pieces
 
 
@@ -91,7 +92,8 @@ def decode_buffer(text: Union[str, memoryview]) -> Optional[io.BytesIO]:
             if start + _DECODE_CHUNK < len(text) and pad in piece:  # type: ignore[operator]
                 return None
             out.write(base64.b64decode(piece, validate=True))
-            breathe()
+            if start + _DECODE_CHUNK < len(text):
+                breathe()
     except ValueError:  # binascii.Error, and non-ASCII text
         return None
     return out

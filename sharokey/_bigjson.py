@@ -116,7 +116,8 @@ def _plain(body: bytes, start: int, end: int) -> bool:
         piece = body[at : min(end, at + PIECE)]
         if not piece.isascii() or len(piece.translate(None, _NOT_PLAIN)) != len(piece):
             return False
-        breathe()
+        if at + PIECE < end:
+            breathe()
     return True
 
 
@@ -137,7 +138,8 @@ def _decode_string(body: bytes, start: int, end: int, *, keep: bool = False) -> 
         if stop < end:
             stop = _safe_cut(body, start, stop)
         pieces.append(json.loads(b'"' + view[start:stop] + b'"'))
-        breathe()
+        if stop < end:
+            breathe()
         start = stop
     return "".join(pieces)
 

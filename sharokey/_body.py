@@ -114,11 +114,13 @@ def _splice(text: Union[str, Pieces], out: io.BytesIO) -> None:
         parts.reverse()
         while parts:  # each piece let go of once copied
             out.write(parts.pop().encode("ascii"))
-            breathe()
+            if parts:
+                breathe()
         return
     for start in range(0, len(text), _SPLICE_CHUNK):
         out.write(text[start : start + _SPLICE_CHUNK].encode("ascii"))
-        breathe()
+        if start + _SPLICE_CHUNK < len(text):
+            breathe()
 
 
 def splice_create_body(payload: dict[str, Any], fields: Mapping[str, Any]) -> bytes:

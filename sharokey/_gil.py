@@ -32,7 +32,7 @@ def pausing_worker() -> None:
 
 
 def breathe() -> None:
-    """Between two pieces of big work: pause if this thread is a pausing worker."""
+    """Between two pieces of big work (never after the last): pause if a pausing worker."""
     pause: float = getattr(_worker, "pause", 0.0)
     if pause:
         time.sleep(pause)
