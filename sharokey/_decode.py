@@ -155,7 +155,9 @@ def _loads(body: bytes, status: int, raw: frozenset[str] = frozenset()) -> Any:
         payload = _bigjson.loads(body, raw=raw)
     except RecursionError:
         raise _too_deep(status) from None
-    if not _depth_within(payload, MAX_DEPTH):
+    # Each level of nesting opens with a "[" or "{" byte (in UTF-16/32 too): a body with
+    # no more of them than the limit cannot be too deep, and is not walked.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and not _depth_within(payload, MAX_DEPTH):
         raise _too_deep(status)
     return payload
 
