@@ -75,7 +75,11 @@ def targets_table(results: Sequence[ScenarioResult]) -> list[str]:
     for result in results:
         for verdict in result.checks:
             check = verdict.check
-            status = {"met": "**met**", "missed": "**MISSED**"}.get(verdict.status, "n/a")
+            status = {
+                "met": "**met**",
+                "missed": "**MISSED**",
+                "beside": "shown beside (no target)",
+            }.get(verdict.status, "n/a")
             lines.append(
                 "| "
                 + " | ".join(
