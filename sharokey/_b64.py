@@ -83,6 +83,12 @@ def decode_buffer(text: Union[str, memoryview]) -> Optional[io.BytesIO]:
     a joined copy are never all alive: memory is the text plus the bytes.
     """
     out = io.BytesIO()
+    if len(text) > _DECODE_CHUNK:
+        # One buffer of the decoded size at once: grown piece by piece among the
+        # pieces' own allocations, it moved (copied) and left holes behind it.
+        out.seek(len(text) // 4 * 3 - 1)
+        out.write(b"\0")
+        out.seek(0)
     pad: Union[str, bytes] = "=" if isinstance(text, str) else b"="
     try:
         for start in range(0, len(text), _DECODE_CHUNK):
@@ -96,4 +102,5 @@ def decode_buffer(text: Union[str, memoryview]) -> Optional[io.BytesIO]:
                 breathe()
     except ValueError:  # binascii.Error, and non-ASCII text
         return None
+    out.truncate()  # the padding's bytes, reserved above and never written
     return out
