@@ -12,6 +12,7 @@ ignored so the service can grow without breaking old clients.
 from __future__ import annotations
 
 import re
+import sys
 import typing
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -74,6 +75,8 @@ def _to_bool(value: Any, _: type) -> bool:
 
 
 #: The service's own shape, ``2025-08-11T18:52:37.000000Z``, in ASCII digits only.
+#: ``fromisoformat`` reads a trailing ``Z`` (as UTC) from Python 3.11 on.
+_READS_Z = sys.version_info >= (3, 11)
 _SERVICE_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", re.ASCII)
 
 
@@ -90,6 +93,8 @@ def parse_timestamp(value: Any) -> datetime:
     # Hour 24 is left to the pattern's path: fromisoformat takes "24:00" on 3.13 (next day).
     if _SERVICE_TS_RE.fullmatch(value) and value[11:13] < "24":
         try:
+            if _READS_Z:
+                return datetime.fromisoformat(value)  # "Z" -> timezone.utc itself
             return datetime.fromisoformat(value[:26]).replace(tzinfo=timezone.utc)
         except ValueError:
             pass  # an impossible date or time: the general path words the error
@@ -128,9 +133,14 @@ def _optional_hook(tp: Any, conv: cattrs.Converter) -> Any:
     handler = conv.get_structure_hook(inner)
     if inner in _PRIMITIVES:  # one call per field, not two: these ignore the type argument
         primitive = _PRIMITIVES[inner]
+        exact = inner if inner in (str, int, bool) else None
 
         def direct(value: Any, _: Any) -> Any:
-            return None if value is None else primitive(value, inner)
+            # None, or a value already of exactly that type (what a server sends nearly
+            # always; not a bool for int), is taken as the strict hook would take it.
+            if value is None or value.__class__ is exact:
+                return value
+            return primitive(value, inner)
 
         return direct
 
