@@ -89,6 +89,8 @@ class Check:
     With ``against`` the value is the median of the per-round ratios (each
     round pairs the two contenders measured moments apart); without it, the
     median of the metric divided by ``divisor``. ``strict`` asks for ``<``.
+    ``beside`` marks a ratio shown for comparison only (a floor a target no
+    longer divides by): it gets no verdict and is not counted.
     """
 
     measure: str
@@ -99,6 +101,7 @@ class Check:
     divisor: float = 1.0
     unit: str = "x"
     strict: bool = False
+    beside: bool = False
 
 
 @dataclass

@@ -149,7 +149,7 @@ class ContenderResult:
 @dataclass
 class CheckResult:
     check: Check
-    status: str  # "met", "missed" or "n/a"
+    status: str  # "met", "missed", "n/a" or "beside" (shown for comparison, no verdict)
     value: Optional[float] = None
     ours: Optional[float] = None
     reference: Optional[float] = None
@@ -223,7 +223,9 @@ def judge(check: Check, result: ScenarioResult) -> CheckResult:
     else:
         median = mine.median(check.metric)
         outcome.value = None if median is None else median / check.divisor
-    if outcome.value is not None:
+    if check.beside:
+        outcome.status = "beside"
+    elif outcome.value is not None:
         within = outcome.value < check.limit if check.strict else outcome.value <= check.limit
         outcome.status = "met" if within else "missed"
     official = result.find(result.scenario.official.get(check.contender))

@@ -39,10 +39,22 @@ def _number(value: Optional[float]) -> str:
     return f"{value:.2f}"
 
 
+def _unit_of(metric: str) -> str:
+    """The unit a metric's name says (``peak_mib``, ``ms_100``, ``cost_ratio``), if any."""
+    words = metric.split("_")
+    if "mib" in words:
+        return " MiB"
+    if "ms" in words:
+        return " ms"
+    if "ratio" in words:
+        return "x"
+    return ""
+
+
 def _with_unit(value: Optional[float], metric: str) -> str:
     if value is None:
         return "—"
-    return f"{_number(value)} {'MiB' if metric.endswith('_mib') else 'ms'}"
+    return f"{_number(value)}{_unit_of(metric)}"
 
 
 def _target(check: Check) -> str:
@@ -63,7 +75,11 @@ def targets_table(results: Sequence[ScenarioResult]) -> list[str]:
     for result in results:
         for verdict in result.checks:
             check = verdict.check
-            status = {"met": "**met**", "missed": "**MISSED**"}.get(verdict.status, "n/a")
+            status = {
+                "met": "**met**",
+                "missed": "**MISSED**",
+                "beside": "shown beside (no target)",
+            }.get(verdict.status, "n/a")
             lines.append(
                 "| "
                 + " | ".join(

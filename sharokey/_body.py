@@ -19,12 +19,14 @@ import io
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import attrs
 
+from sharokey._b64 import Pieces
+from sharokey._gil import breathe
 from sharokey._validate import AttachmentSource, CreateArgs
-from sharokey.crypto import NonceMode, key_check, seal
+from sharokey.crypto import NonceMode, key_check, seal_pieces
 from sharokey.errors import ValidationError
 from sharokey.limits import MAX_ATTACHMENTS_BYTES, attachment_budget_problem
 
@@ -105,10 +107,20 @@ def read_attachments(sources: tuple[AttachmentSource, ...]) -> list[tuple[str, b
 # --------------------------------------------------------------------------- the body
 
 
-def _splice(text: str, out: io.BytesIO) -> None:
+def _splice(text: Union[str, Pieces], out: io.BytesIO) -> None:
     # base64 needs no JSON escaping: copy it in bounded pieces (short GIL holds).
+    if isinstance(text, Pieces):
+        parts = text.parts
+        parts.reverse()
+        while parts:  # each piece let go of once copied
+            out.write(parts.pop().encode("ascii"))
+            if parts:
+                breathe()
+        return
     for start in range(0, len(text), _SPLICE_CHUNK):
         out.write(text[start : start + _SPLICE_CHUNK].encode("ascii"))
+        if start + _SPLICE_CHUNK < len(text):
+            breathe()
 
 
 def splice_create_body(payload: dict[str, Any], fields: Mapping[str, Any]) -> bytes:
@@ -119,7 +131,7 @@ def splice_create_body(payload: dict[str, Any], fields: Mapping[str, Any]) -> by
     few times the files. Key order: the sealed fields, ``fields``, then
     ``content`` and ``attachments``.
     """
-    content: str = payload.pop("content")
+    content: Union[str, Pieces] = payload.pop("content")
     attachments: list[dict[str, Any]] = payload.pop("attachments", [])
     head: dict[str, Any] = dict(payload)
     head.update(fields)
@@ -159,7 +171,7 @@ class Built:
 def build_create_body(args: CreateArgs, nonces: Optional[NonceMode]) -> Built:
     """Read the files, seal, splice the body (off the event loop; each stage freed early)."""
     files = read_attachments(args.attachments)
-    sealed = seal(args.content, files, nonces=nonces)
+    sealed = seal_pieces(args.content, files, nonces=nonces)
     del files
     fields: dict[str, Any] = {"expiration_hours": args.hours, "maximum_views": args.views}
     optional = {

@@ -12,6 +12,7 @@ ignored so the service can grow without breaking old clients.
 from __future__ import annotations
 
 import re
+import sys
 import typing
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -73,14 +74,30 @@ def _to_bool(value: Any, _: type) -> bool:
     raise TypeError("expected a boolean")
 
 
+#: The service's own shape, ``2025-08-11T18:52:37.000000Z``, in ASCII digits only.
+#: ``fromisoformat`` reads a trailing ``Z`` (as UTC) from Python 3.11 on.
+_READS_Z = sys.version_info >= (3, 11)
+_SERVICE_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", re.ASCII)
+
+
 def parse_timestamp(value: Any) -> datetime:
     """Parse the service's ISO 8601 timestamps into aware UTC datetimes.
 
     A timestamp without an offset is taken as UTC, which is what the service
-    means; fractions beyond microseconds are truncated.
+    means; fractions beyond microseconds are truncated. The service's own
+    shape (every timestamp of every answer) is read by ``fromisoformat``; any
+    other goes through the general pattern, with the same result and errors.
     """
     if not isinstance(value, str):
         raise TypeError("expected an ISO 8601 timestamp string")
+    # Hour 24 is left to the pattern's path: fromisoformat takes "24:00" on 3.13 (next day).
+    if _SERVICE_TS_RE.fullmatch(value) and value[11:13] < "24":
+        try:
+            if _READS_Z:
+                return datetime.fromisoformat(value)  # "Z" -> timezone.utc itself
+            return datetime.fromisoformat(value[:26]).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass  # an impossible date or time: the general path words the error
     match = _TS_RE.match(value.strip())
     if match is None:
         raise ValueError("expected an ISO 8601 timestamp")
@@ -114,6 +131,18 @@ def _optional_hook(tp: Any, conv: cattrs.Converter) -> Any:
     # Structure Optional[X] as X so errors say "expected int", not "expected Optional".
     inner = next(a for a in typing.get_args(tp) if a is not type(None))
     handler = conv.get_structure_hook(inner)
+    if inner in _PRIMITIVES:  # one call per field, not two: these ignore the type argument
+        primitive = _PRIMITIVES[inner]
+        exact = inner if inner in (str, int, bool) else None
+
+        def direct(value: Any, _: Any) -> Any:
+            # None, or a value already of exactly that type (what a server sends nearly
+            # always; not a bool for int), is taken as the strict hook would take it.
+            if value is None or value.__class__ is exact:
+                return value
+            return primitive(value, inner)
+
+        return direct
 
     def hook(value: Any, _: Any) -> Any:
         return None if value is None else handler(value, inner)
@@ -143,15 +172,26 @@ def _format_problem(exc: BaseException, tp: Any) -> str:
     return format_exception(exc, tp)
 
 
+def _to_datetime(value: Any, _: type) -> datetime:
+    return parse_timestamp(value)
+
+
+#: The primitive hooks, registered below; ``Optional[X]`` of one calls it directly.
+_PRIMITIVES: dict[Any, Any] = {
+    int: _to_int,
+    float: _to_float,
+    str: _to_str,
+    bool: _to_bool,
+    datetime: _to_datetime,
+}
+
+
 def _make() -> cattrs.Converter:
     conv = make_converter()
     conv.register_structure_hook_factory(_is_list, lambda tp: _list_hook(tp, conv))
     conv.register_structure_hook_factory(_is_optional, lambda tp: _optional_hook(tp, conv))
-    conv.register_structure_hook(int, _to_int)
-    conv.register_structure_hook(float, _to_float)
-    conv.register_structure_hook(str, _to_str)
-    conv.register_structure_hook(bool, _to_bool)
-    conv.register_structure_hook(datetime, lambda v, _: parse_timestamp(v))
+    for primitive, primitive_hook in _PRIMITIVES.items():
+        conv.register_structure_hook(primitive, primitive_hook)
     conv.register_unstructure_hook(datetime, format_timestamp)
     conv.register_unstructure_hook(bytes, lambda b: len(b))
     return conv

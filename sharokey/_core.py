@@ -86,6 +86,12 @@ class Core:
     retry_ambiguous_posts: bool = False
     attachment_nonces: Optional[NonceMode] = None
     user_agent: str = attrs.field(factory=user_agent)
+    #: The API URL's path, as logs show it before each request's path (split once).
+    _shown_prefix: str = attrs.field(init=False, repr=False, eq=False)
+
+    @_shown_prefix.default
+    def _split_prefix(self) -> str:
+        return urlsplit(self.api_url).path.rstrip("/")
 
     # ----------------------------------------------------------------- building
 
@@ -103,9 +109,6 @@ class Core:
             headers["Idempotency-Key"] = idempotency_key
         return headers
 
-    def _prefix(self) -> str:
-        return urlsplit(self.api_url).path.rstrip("/")
-
     def _request(
         self,
         method: str,
@@ -118,7 +121,7 @@ class Core:
         idempotent_post: bool = False,
     ) -> Request:
         url = self.api_url + path
-        shown = self._prefix() + (label if label is not None else path)
+        shown = self._shown_prefix + (label if label is not None else path)
         if query:
             pairs = [(name, str(value)) for name, value in query.items() if value is not None]
             if pairs:

@@ -145,16 +145,19 @@ def _depth_within(payload: Any, limit: int) -> bool:
     return True
 
 
-def _loads(body: bytes, status: int) -> Any:
+def _loads(body: bytes, status: int, raw: frozenset[str] = frozenset()) -> Any:
     """``json.loads`` that ends any nesting in a typed error (``ValueError`` when not JSON).
 
-    A large body is parsed by ``_bigjson`` (same value, no 15-30 ms hold of the GIL).
+    A large body is parsed by ``_bigjson`` (same value, no 15-30 ms hold of the GIL;
+    ``raw`` as there).
     """
     try:
-        payload = _bigjson.loads(body)
+        payload = _bigjson.loads(body, raw=raw)
     except RecursionError:
         raise _too_deep(status) from None
-    if not _depth_within(payload, MAX_DEPTH):
+    # Each level of nesting opens with a "[" or "{" byte (in UTF-16/32 too): a body with
+    # no more of them than the limit cannot be too deep, and is not walked.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and not _depth_within(payload, MAX_DEPTH):
         raise _too_deep(status)
     return payload
 
@@ -226,14 +229,19 @@ def error_from_response(
 
 
 def decode_envelope(
-    response: Response, *, api_url: Optional[str] = None, fixed_path: bool = False
+    response: Response,
+    *,
+    api_url: Optional[str] = None,
+    fixed_path: bool = False,
+    raw: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The success envelope of a 2xx answer, or the typed error the answer stands for.
 
     The content type is not trusted: the bytes decide. A 2xx body that is not
     JSON raises ``InvalidResponseError`` with code ``INVALID_JSON`` (retryable
     where repeating is safe); JSON that is not an envelope raises it too.
-    ``api_url`` and ``fixed_path``: see :func:`error_from_response`.
+    ``api_url`` and ``fixed_path``: see :func:`error_from_response`; ``raw``: keys
+    whose long ASCII strings stay in the body as memoryviews (``_bigjson.loads``).
     """
     status = response.status
     if not 200 <= status < 300:
@@ -250,7 +258,7 @@ def decode_envelope(
         )
     problem: Optional[str] = None
     try:
-        payload = _loads(body, status)
+        payload = _loads(body, status, raw)
     except ValueError:
         payload = None
         problem = (
@@ -324,6 +332,10 @@ def listing(
     return items, structure({k: v for k, v in raw.items() if k in known}, Pagination, what=what)
 
 
+#: The reveal answer's keys holding base64 ciphertext (the secret's and each file's).
+_CIPHERTEXTS = frozenset({"content", "data"})
+
+
 @attrs.frozen(kw_only=True)
 class _RevealMeta:
     description: Optional[str] = None
@@ -334,8 +346,13 @@ class _RevealMeta:
 def open_revealed(
     response: Response, *, key_b: str, slug: str, api_url: Optional[str] = None
 ) -> RevealedSecret:
-    """Decode a reveal answer and decrypt it (both heavy for big files: runs off the loop)."""
-    data = data_of(decode_envelope(response, api_url=api_url), "reveal answer")
+    """Decode a reveal answer and decrypt it (both heavy for big files: runs off the loop).
+
+    The ciphertexts' base64 (``content``, each attachment's ``data``) is decoded
+    straight from the answer's body when long: never copied into a ``str`` first.
+    """
+    envelope = decode_envelope(response, api_url=api_url, raw=_CIPHERTEXTS)
+    data = data_of(envelope, "reveal answer")
     opened = open_payload(data, key_b)
     meta = structure(
         {k: data.get(k) for k in ("description", "message", "remaining_views")},

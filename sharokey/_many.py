@@ -33,7 +33,6 @@ from sharokey.limits import DEFAULT_HOURS, DEFAULT_VIEWS
 from sharokey.models import CreatedSecret
 
 __all__ = [
-    "DEFAULT_CONCURRENCY",
     "MAX_CONCURRENCY",
     "Batch",
     "CreateItem",
@@ -44,8 +43,6 @@ __all__ = [
     "create_in_threads",
 ]
 
-#: Items in flight by default: the clients' default connection pool (``max_connections``).
-DEFAULT_CONCURRENCY = 10
 #: The most items in flight one call allows: aiohttp's own default connection limit.
 MAX_CONCURRENCY = 100
 
@@ -152,8 +149,15 @@ def _item_error(index: int, error: ValidationError) -> ValidationError:
     )
 
 
-def check_concurrency(value: object) -> int:
-    """``concurrency`` as given to ``create_many``: an int from 1 to :data:`MAX_CONCURRENCY`."""
+def check_concurrency(value: object, pool_size: int) -> int:
+    """``concurrency`` as given to ``create_many``: an int from 1 to :data:`MAX_CONCURRENCY`.
+
+    ``None`` means the client's connection pool (``pool_size``, its ``max_connections``),
+    at most :data:`MAX_CONCURRENCY`: more items in flight than connections would
+    only wait for one.
+    """
+    if value is None:
+        return min(pool_size, MAX_CONCURRENCY)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
         problem = f"must be an integer from 1 to {MAX_CONCURRENCY}"
         raise ValidationError(f"concurrency {problem}.", details={"concurrency": [problem]})
@@ -256,7 +260,10 @@ def _one(create: Callable[..., CreatedSecret], arguments: dict[str, Any]) -> Cre
 
 
 def create_in_threads(
-    create: Callable[..., CreatedSecret], items: Iterable[CreateItem], concurrency: object
+    create: Callable[..., CreatedSecret],
+    items: Iterable[CreateItem],
+    concurrency: object,
+    pool_size: int,
 ) -> list[CreateOutcome]:
     """The sync ``create_many``: ``create`` on at most ``concurrency`` worker threads.
 
@@ -264,7 +271,7 @@ def create_in_threads(
     interrupt (``KeyboardInterrupt``) cancels the items not yet started and
     waits for the ones being sent, so none is left half-sent.
     """
-    limit = check_concurrency(concurrency)
+    limit = check_concurrency(concurrency, pool_size)
     batch = Batch(items)
     running: dict[Future[CreateOutcome], int] = {}
     with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="sharokey-many") as pool:
@@ -292,6 +299,7 @@ async def create_in_tasks(
     create: Callable[..., Awaitable[CreatedSecret]],
     items: Iterable[CreateItem],
     concurrency: object,
+    pool_size: int,
 ) -> list[CreateOutcome]:
     """The async ``create_many``: ``concurrency`` worker tasks, each drawing the next item.
 
@@ -300,7 +308,7 @@ async def create_in_tasks(
     """
     import asyncio  # not at import time: `import sharokey` never loads asyncio
 
-    limit = check_concurrency(concurrency)
+    limit = check_concurrency(concurrency, pool_size)
     batch = Batch(items)
 
     async def worker() -> None:

@@ -70,6 +70,8 @@ class ClientShell(Generic[TransportT]):
         self._timeout = Timeout.of(timeout)
         self._policy = policy_for(max_retries, retry_policy)
         connections = check_max_connections(max_connections)
+        #: The pool size, kept: ``create_many``'s default number of items in flight.
+        self._max_connections = connections
         self._max_response_bytes = check_max_response_bytes(max_response_bytes)
         # Close only what we opened: a caller's session or transport stays theirs.
         self._owns_transport = transport is None

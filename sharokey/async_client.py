@@ -19,7 +19,8 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import tenacity
 
-from sharokey._many import DEFAULT_CONCURRENCY, CreateItem, CreateOutcome, create_in_tasks
+from sharokey._gil import pausing_worker
+from sharokey._many import CreateItem, CreateOutcome, create_in_tasks
 from sharokey._messages import Offload, Operation, Send
 from sharokey._retry import log_attempt, replay, retries_after, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
@@ -83,7 +84,9 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
-                    max_workers=os.cpu_count() or 2, thread_name_prefix="sharokey"
+                    max_workers=os.cpu_count() or 2,
+                    thread_name_prefix="sharokey",
+                    initializer=pausing_worker,  # big work lets the loop in between pieces
                 )
             pool = self._pool
         return asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -321,7 +324,7 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
     # ----------------------------------------------------------------- many at once
 
     async def create_many(
-        self, items: Iterable[CreateItem], *, concurrency: int = DEFAULT_CONCURRENCY
+        self, items: Iterable[CreateItem], *, concurrency: Optional[int] = None
     ) -> list[CreateOutcome]:
         """Create one secret per item, at most ``concurrency`` at a time.
 
@@ -332,5 +335,7 @@ class AsyncSharokey(ClientShell[AsyncTransport]):
         read on the event loop, an item at a time as a slot frees up.
         Cancelling the call cancels the items in flight (their outcome is then
         unknown, as for a cancelled ``create``) and leaves no task running.
+        ``concurrency``: 1 to 100; ``None`` (the default) means this client's
+        ``max_connections`` (at most 100).
         """
-        return await create_in_tasks(self.create, items, concurrency)
+        return await create_in_tasks(self.create, items, concurrency, self._max_connections)

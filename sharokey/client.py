@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import tenacity
 
-from sharokey._many import DEFAULT_CONCURRENCY, CreateItem, CreateOutcome, create_in_threads
+from sharokey._many import CreateItem, CreateOutcome, create_in_threads
 from sharokey._messages import Offload, Operation, Send
 from sharokey._retry import log_attempt, replay, retries_after, retry_kwargs, timed_out
 from sharokey._shell import ClientShell
@@ -286,7 +286,7 @@ class Sharokey(ClientShell[Transport]):
     # ----------------------------------------------------------------- many at once
 
     def create_many(
-        self, items: Iterable[CreateItem], *, concurrency: int = DEFAULT_CONCURRENCY
+        self, items: Iterable[CreateItem], *, concurrency: Optional[int] = None
     ) -> list[CreateOutcome]:
         """Create one secret per item, ``concurrency`` at a time on worker threads.
 
@@ -302,8 +302,8 @@ class Sharokey(ClientShell[Transport]):
         ``ValidationError`` naming its index, and nothing is sent. Other
         iterables are read lazily, an item only when a worker is free (so
         10,000 items never hold 10,000 bodies); a bad item's entry is then its
-        ``ValidationError``. ``concurrency``: 1 to 100 (10 by default, the
-        default ``max_connections``; above this client's pool, items wait for
-        a connection).
+        ``ValidationError``. ``concurrency``: 1 to 100; ``None`` (the default)
+        means this client's ``max_connections`` (at most 100), since items
+        beyond the pool would only wait for a connection.
         """
-        return create_in_threads(self.create, items, concurrency)
+        return create_in_threads(self.create, items, concurrency, self._max_connections)

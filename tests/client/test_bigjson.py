@@ -79,3 +79,62 @@ def test_a_reveal_sized_answer_comes_back_whole(tail: str) -> None:
     data = "QUJD" * (4 * 1024 * 1024) + tail
     body = ('{"success":true,"data":{"files":[{"data":"' + data + '"}]}}').encode()
     assert _bigjson.loads(body) == json.loads(body)
+
+
+def _as_text(value: Any) -> Any:
+    """``value`` with every memoryview read back as the ASCII text it holds."""
+    if isinstance(value, memoryview):
+        return str(value, "ascii")
+    if isinstance(value, dict):
+        return {key: _as_text(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_as_text(child) for child in value]
+    return value
+
+
+def _views_only_under(value: Any, raw: frozenset[str], key: object = None) -> bool:
+    if isinstance(value, memoryview):
+        return key in raw
+    if isinstance(value, dict):
+        return all(_views_only_under(child, raw, k) for k, child in value.items())
+    if isinstance(value, list):
+        return all(_views_only_under(child, raw, i) for i, child in enumerate(value))
+    return True
+
+
+RAW = frozenset({"a", "ab"})
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=VALUES, ascii_only=st.booleans(), slashes=st.booleans())
+def test_strings_left_in_the_body_read_back_as_json_loads_gives_them(
+    tiny: None, value: Any, ascii_only: bool, slashes: bool
+) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if slashes:
+        text = text.replace("/", "\\/")
+    body = text.encode("utf-8")
+    try:
+        expected: Any = ("value", json.loads(body))
+    except ValueError as exc:
+        expected = ("error", type(exc), str(exc))
+    try:
+        parsed = _bigjson.loads(body, raw=RAW)
+        ours: Any = ("value", _as_text(parsed))
+    except ValueError as exc:
+        ours = ("error", type(exc), str(exc))
+    assert ours == expected
+    if ours[0] == "value":
+        assert _views_only_under(parsed, RAW)
+
+
+@pytest.mark.parametrize(("tail", "kept"), [("+/==", True), ("\\/+==", False), ("\u00e9", False)])
+def test_a_reveal_sized_base64_stays_in_the_body_only_when_plain(tail: str, kept: bool) -> None:
+    data = "QUJD" * (4 * 1024 * 1024) + tail
+    body = ('{"success":true,"data":{"files":[{"data":"' + data + '"}]}}').encode()
+    value = _bigjson.loads(body, raw=frozenset({"data"}))
+    found = value["data"]["files"][0]["data"]
+    assert isinstance(found, memoryview) is kept
+    assert _as_text(value) == json.loads(body)

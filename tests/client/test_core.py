@@ -350,3 +350,17 @@ def test_optional_fields_are_left_out() -> None:
 def test_create_sends_the_check_of_the_key_its_link_carries() -> None:
     built = build_create_body(_validate.create_args("x", 24, 1), None)
     assert json.loads(built.body)["key_check"] == crypto.key_check(built.key_b)
+
+
+@pytest.mark.parametrize("depth", [64, 65, 200])
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_an_answer_nested_past_the_limit_is_refused_however_small(depth: int, opener: str) -> None:
+    closer = "]" if opener == "[" else "}"
+    nested = opener * (depth - 1) + "1" + closer * (depth - 1)
+    body = ('{"success":true,"data":' + nested + "}").encode()
+    response = Response(status=200, body=body)
+    if depth > 64:
+        with pytest.raises(sharokey.InvalidResponseError, match="nested deeper"):
+            decode_envelope(response)
+    else:
+        assert decode_envelope(response)["success"] is True

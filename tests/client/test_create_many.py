@@ -298,7 +298,7 @@ def test_a_generator_that_fails_ends_the_batch_with_its_exception_last(flavour: 
     assert len(results) == 4
 
 
-@pytest.mark.parametrize("concurrency", [0, -1, 101, True, 2.5, "4", None])
+@pytest.mark.parametrize("concurrency", [0, -1, 101, True, 2.5, "4"])
 def test_a_concurrency_out_of_bounds_is_refused_before_anything_is_read(
     flavour: str, concurrency: Any
 ) -> None:
@@ -372,7 +372,14 @@ def test_an_interrupt_stops_the_drawing_and_waits_for_the_items_being_sent() -> 
 # --------------------------------------------------------------------------- bounds
 
 
-def test_a_generator_is_read_only_as_far_as_the_items_in_flight_sync() -> None:
+# By default as many items are in flight as the client has connections.
+IN_FLIGHT = [({"concurrency": 4}, {}), ({}, {"max_connections": 4})]
+
+
+@pytest.mark.parametrize(("options", "settings"), IN_FLIGHT)
+def test_a_generator_is_read_only_as_far_as_the_items_in_flight_sync(
+    options: dict[str, Any], settings: dict[str, Any]
+) -> None:
     source = Recorded(items(50))
     release = threading.Event()
     in_flight = threading.Semaphore(0)
@@ -390,9 +397,10 @@ def test_a_generator_is_read_only_as_far_as_the_items_in_flight_sync() -> None:
         return created(description_of(request), request.headers["Idempotency-Key"])
 
     outcome: list[Any] = []
-    with sharokey.Sharokey(TOKEN, api_url=API, transport=MockTransport(answer)) as client:
+    transport = MockTransport(answer)
+    with sharokey.Sharokey(TOKEN, api_url=API, transport=transport, **settings) as client:
         worker = threading.Thread(
-            target=lambda: outcome.append(client.create_many(source, concurrency=4))
+            target=lambda: outcome.append(client.create_many(source, **options))
         )
         worker.start()
         for _ in range(4):
@@ -406,7 +414,10 @@ def test_a_generator_is_read_only_as_far_as_the_items_in_flight_sync() -> None:
     assert busiest[1] == 4
 
 
-async def test_a_generator_is_read_only_as_far_as_the_items_in_flight_async() -> None:
+@pytest.mark.parametrize(("options", "settings"), IN_FLIGHT)
+async def test_a_generator_is_read_only_as_far_as_the_items_in_flight_async(
+    options: dict[str, Any], settings: dict[str, Any]
+) -> None:
     source = Recorded(items(50))
     release = asyncio.Event()
     full = asyncio.Event()
@@ -422,9 +433,9 @@ async def test_a_generator_is_read_only_as_far_as_the_items_in_flight_async() ->
         return created(description_of(request), request.headers["Idempotency-Key"])
 
     async with sharokey.AsyncSharokey(
-        TOKEN, api_url=API, transport=AsyncMockTransport(answer)
+        TOKEN, api_url=API, transport=AsyncMockTransport(answer), **settings
     ) as client:
-        batch = asyncio.ensure_future(client.create_many(source, concurrency=4))
+        batch = asyncio.ensure_future(client.create_many(source, **options))
         await asyncio.wait_for(full.wait(), WAIT)
         assert source.read == 4  # four sent and waiting: nothing more was read
         release.set()
