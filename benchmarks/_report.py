@@ -159,9 +159,9 @@ def report(runs: Sequence[tuple[str, Sequence[ScenarioResult]]], meta: dict[str,
         "",
         f"Run {meta['finished']} with `{meta['command']}` ({meta['seconds']:.0f} s): Python "
         f"{meta['python']} on {meta['platform']}, {meta['cpus']} CPUs, load average "
-        f"{meta['load_before']} before and {meta['load_after']} after. Figures come from a "
-        f"shared {meta['cpus']}-core machine where other engineers run tests at the same "
-        "time: contenders are interleaved round by round, figures are medians over rounds, "
+        f"{meta['load_before']} before and {meta['load_after']} after. On a shared "
+        "machine other work may run at the same time: contenders are interleaved round by "
+        "round, figures are medians over rounds, "
         "and ratios are medians of per-round ratios, so compare ratios rather than absolute "
         "times.",
         "",

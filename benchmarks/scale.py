@@ -348,8 +348,9 @@ def _section(result: Any, command: str, seconds: float, sizes: Sequence[int]) ->
     lines = [
         HEADING,
         "",
-        f"**Provisional**: `{command}`, {rounds}, {seconds:.0f} s in all, on a shared "
-        f"2-core machine while other engineers ran tests (load average {_load()} at the end). "
+        f"`{command}`, {rounds}, {seconds:.0f} s in all, on {os.cpu_count()} CPUs "
+        f"(load average {_load()} at the end; the benchmark's own client and emulator "
+        "processes count in it). "
         "Each round is a fresh client process per contender against the emulator in its own "
         "process; figures are medians over rounds. The emulator keeps every secret it is "
         "given (SQLite in memory), so later rounds create into a larger store.",
