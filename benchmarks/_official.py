@@ -19,7 +19,14 @@ from typing import Optional
 
 from benchmarks._common import clean_env
 
-__all__ = ["OFFICIAL", "cache_dir", "ensure_official", "venv_python"]
+__all__ = [
+    "OFFICIAL",
+    "build_official",
+    "cache_dir",
+    "ensure_official",
+    "is_official",
+    "venv_python",
+]
 
 OFFICIAL = "sharokey==1.0.0"
 INSTALL_TIMEOUT = 300
@@ -72,7 +79,11 @@ def _tail(text: str) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-3:])
 
 
-def _build(target: Path) -> tuple[Optional[Path], str]:
+def build_official(target: Path) -> tuple[Optional[Path], str]:
+    """Build ``target`` holding the official SDK: its interpreter, or ``None`` and why not.
+
+    Also the test suite's builder (tests/cross_cutting/conftest.py), under its own cache.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=target.name + ".build-", dir=target.parent))
     try:
@@ -131,4 +142,4 @@ def ensure_official(*, build: bool) -> tuple[Optional[Path], str]:
         return python, f"{OFFICIAL} cached in {target}"
     if not build:
         return None, f"skipped: {OFFICIAL} is not cached in {target} (a full run builds it)"
-    return _build(target)
+    return build_official(target)
