@@ -35,32 +35,42 @@ Progress = Callable[[int, Optional[int]], None]
 
 
 class Headers(Mapping[str, str]):
-    """Response headers with case-insensitive lookup; repeated headers are joined."""
+    """Response headers with case-insensitive lookup; repeated headers are joined.
 
-    __slots__ = ("_items",)
+    The pairs are copied at once and merged on the first lookup: a successful
+    answer is usually never asked for a header, so most are never merged.
+    """
+
+    __slots__ = ("_items", "_pairs")
 
     def __init__(self, items: Union[Mapping[str, str], Iterable[tuple[str, str]]] = ()) -> None:
-        pairs = items.items() if isinstance(items, Mapping) else items
-        merged: dict[str, str] = {}
-        for name, value in pairs:
-            key = name.lower()
-            merged[key] = f"{merged[key]}, {value}" if key in merged else value
-        self._items = merged
+        self._pairs = tuple(items.items() if isinstance(items, Mapping) else items)
+        self._items: Optional[dict[str, str]] = None
+
+    def _merged(self) -> dict[str, str]:
+        merged = self._items
+        if merged is None:
+            merged = {}
+            for name, value in self._pairs:
+                key = name.lower()
+                merged[key] = f"{merged[key]}, {value}" if key in merged else value
+            self._items = merged
+        return merged
 
     def __getitem__(self, name: str) -> str:
-        return self._items[name.lower()]
+        return self._merged()[name.lower()]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._items
+        return isinstance(name, str) and name.lower() in self._merged()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
+        return iter(self._merged())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._merged())
 
     def __repr__(self) -> str:
-        return f"Headers({sorted(self._items)!r})"
+        return f"Headers({sorted(self._merged())!r})"
 
 
 @attrs.frozen(kw_only=True)

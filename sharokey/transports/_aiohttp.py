@@ -90,16 +90,25 @@ class AiohttpTransport:
         self._max_connections = max_connections
         self._sessions: dict[asyncio.AbstractEventLoop, _LoopSession] = {}
         self._lock = threading.Lock()
+        # The last Timeout seen and aiohttp's form of it, swapped as one tuple (a client
+        # sends with one Timeout: no hashing per call).
+        self._timeouts: tuple[Optional[Timeout], Optional[aiohttp.ClientTimeout]] = (None, None)
 
-    async def _session(self) -> aiohttp.ClientSession:
+    def _ready(self) -> Optional[aiohttp.ClientSession]:
+        """The session for the running loop when there is one already: the hot path.
+
+        A dict read (atomic), without the lock, the sweep or a coroutine of its own:
+        :meth:`_open` does those, once per loop.
+        """
         if self._user_session is not None:
             return self._user_session
-        loop = asyncio.get_running_loop()
-        # The hot path: a dict read (atomic) without the lock or the sweep, done when a
-        # session has to be made.
-        current = self._sessions.get(loop)
+        current = self._sessions.get(asyncio.get_running_loop())
         if current is not None and not current.session.closed:
             return current.session
+        return None
+
+    async def _open(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
         with self._lock:
             for old in [key for key in self._sessions if key.is_closed()]:
                 del self._sessions[old]
@@ -120,7 +129,7 @@ class AiohttpTransport:
         return session
 
     async def send(self, request: Request, timeout: Timeout) -> Response:
-        session = await self._session()
+        session = self._ready() or await self._open()
         headers = dict(request.headers)
         headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
         data: Any = request.body
@@ -137,7 +146,7 @@ class AiohttpTransport:
                 request.url,
                 headers=headers,
                 data=data,
-                timeout=_client_timeout(timeout),
+                timeout=self._client_timeout(timeout),
                 allow_redirects=False,
                 # Raw bytes: the BodyReader inflates them a slice at a time, under the cap
                 # (aiohttp would inflate a whole chunk of a bomb at once), also for a
@@ -147,6 +156,13 @@ class AiohttpTransport:
                 body = await self._read(answer, transfer)
                 return Response(status=answer.status, headers=answer.headers.items(), body=body)
         mapping.raise_mapped()
+
+    def _client_timeout(self, timeout: Timeout) -> aiohttp.ClientTimeout:
+        last, converted = self._timeouts
+        if last is not timeout or converted is None:
+            converted = _client_timeout(timeout)
+            self._timeouts = (timeout, converted)
+        return converted
 
     async def _read(self, answer: aiohttp.ClientResponse, transfer: Transfer) -> bytes:
         """The answer's body, decoded under the cap, read inside the request's block.
@@ -158,8 +174,7 @@ class AiohttpTransport:
         """
         received = transfer.receiving(answer.headers)  # the caller's download progress, if any
         reader = BodyReader(answer.headers, answer.status, self._limit, received)  # caps
-        length = answer.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) <= _READ_WHOLE_BELOW:
+        if reader.length is not None and reader.length <= _READ_WHOLE_BELOW:
             reader.feed(await answer.read())
         else:
             async for chunk in answer.content.iter_any():

@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "SLICE",
     "BodyReader",
+    "content_length",
     "too_large",
 ]
 
@@ -36,6 +37,19 @@ SLICE = 256 * 1024
 ACCEPT_ENCODING = "gzip, deflate"
 
 _Inflate = Callable[[bytes], Iterator[bytes]]
+
+
+def content_length(headers: Mapping[str, str]) -> Optional[int]:
+    """The answer's ``Content-Length`` when it is a plain ASCII number, else None.
+
+    Not ``str.isdigit`` alone: it takes ``"²"`` and ``"٣"``, and ``int`` then fails
+    on the first (a hostile server's header, seen through requests, which keeps it).
+    """
+    value = headers.get("content-length")
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def too_large(limit: int, status: Optional[int] = None) -> InvalidResponseError:
@@ -94,8 +108,18 @@ class _Zlib:
                     self._object = zlib.decompressobj(self._wbits)
 
 
-def _identity(data: bytes) -> Iterator[bytes]:
-    yield data
+def _layers_for(header: str, status: int) -> list[_Inflate]:
+    """The inflaters for a ``Content-Encoding``: applied in the order listed, undone in reverse."""
+    encodings = [e.strip().lower() for e in header.split(",")]
+    layers: list[_Inflate] = []
+    for encoding in reversed([e for e in encodings if e and e != "identity"]):
+        if encoding in ("gzip", "x-gzip"):
+            layers.append(_Zlib(gzip=True, status=status))
+        elif encoding == "deflate":
+            layers.append(_Zlib(gzip=False, status=status))
+        else:
+            raise _unsupported(encoding, status)
+    return layers
 
 
 class BodyReader:
@@ -118,19 +142,17 @@ class BodyReader:
         self._limit = limit
         self._status = status
         self._count = 0
-        self._buffer = io.BytesIO()
+        # The first piece is kept as is; a BytesIO takes over from the second (most
+        # answers come in one piece, and a 14 MB one is then not copied to be returned).
+        self._first = b""
+        self._buffer: Optional[io.BytesIO] = None
         self._layers: list[_Inflate] = []
-        encodings = [e.strip().lower() for e in headers.get("content-encoding", "").split(",")]
-        # Applied in the order listed, so undone in reverse.
-        for encoding in reversed([e for e in encodings if e and e != "identity"]):
-            if encoding in ("gzip", "x-gzip"):
-                self._layers.append(_Zlib(gzip=True, status=status))
-            elif encoding == "deflate":
-                self._layers.append(_Zlib(gzip=False, status=status))
-            else:
-                raise _unsupported(encoding, status)
-        length = headers.get("content-length", "").strip()
-        if length.isdigit() and int(length) > limit:
+        encoding = headers.get("content-encoding")
+        if encoding:
+            self._layers = _layers_for(encoding, status)
+        #: The answer's declared ``Content-Length`` (None when absent or not a number).
+        self.length = content_length(headers)
+        if self.length is not None and self.length > limit:
             raise too_large(limit, status)
         self._received = received
         if received is not None:
@@ -145,15 +167,23 @@ class BodyReader:
 
     def feed(self, data: bytes) -> None:
         """Decode ``data`` and keep it; ``InvalidResponseError`` once past the cap."""
-        for piece in self._decoded(data) if self._layers else _identity(data):
+        for piece in self._decoded(data) if self._layers else (data,):
             self._count += len(piece)
             if self._count > self._limit:
-                self._buffer = io.BytesIO()  # let go of what was read at once
+                self._first, self._buffer = b"", None  # let go of what was read at once
                 raise too_large(self._limit, self._status)
-            self._buffer.write(piece)
+            if self._buffer is not None:
+                self._buffer.write(piece)
+            elif not self._first:
+                self._first = bytes(piece)
+            else:
+                self._buffer = io.BytesIO(self._first)
+                self._buffer.seek(0, io.SEEK_END)
+                self._first = b""
+                self._buffer.write(piece)
         if self._received is not None:
             self._received(len(data))
 
     def body(self) -> bytes:
         """The decoded body (``getvalue`` does not copy it)."""
-        return self._buffer.getvalue()
+        return self._first if self._buffer is None else self._buffer.getvalue()

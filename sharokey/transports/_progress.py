@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Callable, Optional, Union
 
 from sharokey._messages import Progress, Request
+from sharokey.transports._budget import content_length
 
 __all__ = ["Transfer"]
 
@@ -124,8 +125,7 @@ class Transfer:
         """``received(n)``, called with each raw chunk's length (``0`` first), or None."""
         if self._download is None:
             return None
-        length = headers.get("content-length", "").strip()
-        count = _Count(self, self._download, int(length) if length.isdigit() else None)
+        count = _Count(self, self._download, content_length(headers))
         done = 0
 
         def received(size: int) -> None:

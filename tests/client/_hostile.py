@@ -158,6 +158,10 @@ class Hostile:
             body = b"<!doctype html><html><body><h1>404 Not Found</h1></body></html>"
             write(_head(404, {"Content-Type": "text/html", "Content-Length": str(len(body))}))
             write(body)
+        elif mode == "odd-length":
+            # A Content-Length of superscript two (latin-1 0xB2): str.isdigit() says yes.
+            body = json.dumps(_envelope({"slug": "ODD1"})).encode()
+            write(_head(200, {"Content-Length": "\u00b2", "Connection": "close"}) + body)
         elif mode == "envelope404":
             write(_json(404, _failure("NOT_FOUND", "The requested resource does not exist")))
         elif mode == "pages":

@@ -199,6 +199,18 @@ def test_a_walk_stops_at_the_page_cap(ok: Any) -> None:
     assert len(seen) == MAX_PAGES
 
 
+@pytest.mark.live
+def test_a_content_length_that_is_not_a_number_ends_typed(hostile: Any, flavour: str) -> None:
+    # requests keeps the header and reads to the close; aiohttp refuses the answer.
+    # Either way the caller sees the secret or a SharokeyError, never a ValueError.
+    try:
+        found = call(flavour, hostile.url("odd-length"), "get_details", "ODD1")
+    except sharokey.SharokeyError as exc:
+        assert flavour == "async", exc
+    else:
+        assert found.slug == "ODD1"
+
+
 # --------------------------------------------------------------------------- wrong URL
 
 
