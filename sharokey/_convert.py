@@ -80,13 +80,14 @@ _READS_Z = sys.version_info >= (3, 11)
 _SERVICE_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", re.ASCII)
 
 
-def parse_timestamp(value: Any) -> datetime:
+def parse_timestamp(value: Any, _: Any = None) -> datetime:
     """Parse the service's ISO 8601 timestamps into aware UTC datetimes.
 
     A timestamp without an offset is taken as UTC, which is what the service
     means; fractions beyond microseconds are truncated. The service's own
     shape (every timestamp of every answer) is read by ``fromisoformat``; any
     other goes through the general pattern, with the same result and errors.
+    The ignored second argument makes it cattrs' hook for ``datetime`` as is.
     """
     if not isinstance(value, str):
         raise TypeError("expected an ISO 8601 timestamp string")
@@ -172,17 +173,13 @@ def _format_problem(exc: BaseException, tp: Any) -> str:
     return format_exception(exc, tp)
 
 
-def _to_datetime(value: Any, _: type) -> datetime:
-    return parse_timestamp(value)
-
-
 #: The primitive hooks, registered below; ``Optional[X]`` of one calls it directly.
 _PRIMITIVES: dict[Any, Any] = {
     int: _to_int,
     float: _to_float,
     str: _to_str,
     bool: _to_bool,
-    datetime: _to_datetime,
+    datetime: parse_timestamp,
 }
 
 
@@ -228,6 +225,6 @@ def unstructure(obj: Any) -> Any:
 
 def as_mapping(value: Any, what: str) -> Mapping[str, Any]:
     """Check that ``value`` is a JSON object, else raise :class:`InvalidResponseError`."""
-    if not isinstance(value, Mapping):
+    if value.__class__ is not dict and not isinstance(value, Mapping):  # dict: no ABC check
         raise InvalidResponseError(f"The {what} is not a JSON object.")
     return value

@@ -51,6 +51,8 @@ _PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 _COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
 _KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: A path segment of URL-unreserved characters only: nothing to strip, check or quote.
+_PLAIN_SEGMENT_RE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,511}")
 _STATUSES = ("active", "expired")
 _LOCALES = ("en", "fr")
 
@@ -160,6 +162,8 @@ def _geolocation(v: Violations, value: object) -> Optional[str]:
 
 def path_segment(value: object, name: str) -> str:
     """A slug or request token made safe for one URL path segment (percent-quoted)."""
+    if isinstance(value, str) and _PLAIN_SEGMENT_RE.fullmatch(value):
+        return value  # every slug and token the service issues: taken as is
     if (
         not isinstance(value, str)
         or not value.strip()

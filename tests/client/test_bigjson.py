@@ -138,3 +138,19 @@ def test_a_reveal_sized_base64_stays_in_the_body_only_when_plain(tail: str, kept
     found = value["data"]["files"][0]["data"]
     assert isinstance(found, memoryview) is kept
     assert _as_text(value) == json.loads(body)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    value=VALUES,
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32"]),
+    junk=st.binary(max_size=6),
+    opener=st.sampled_from([b"", b"{", b"[", b"{\x00", b"[\x00\x00"]),
+)
+def test_a_small_answer_parses_as_json_loads_parses_it(
+    value: Any, encoding: str, junk: bytes, opener: bytes
+) -> None:
+    # Small answers skip json.loads' encoding sniff when they open on "{" or "[":
+    # any body, well-formed or not, in any encoding json.loads reads, gives the same.
+    for body in (json.dumps(value).encode(encoding), opener + junk, junk):
+        assert _ours(body) == _outcome(body)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable, Optional
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sharokey
 from sharokey import _validate
@@ -194,6 +198,31 @@ def test_identifiers_are_quoted_into_one_path_segment(ok: Any) -> None:
         "a/b?c"
     )
     assert seen == ["http://h/api/v1/secrets/a%2Fb%3Fc"]
+
+
+def _segment_by_the_rule(value: str) -> Optional[str]:
+    """The general rule, written out: None where path_segment must refuse."""
+    stripped = value.strip()
+    if not stripped or stripped in (".", "..") or re.search(r"[\x00-\x1f\x7f]", value):
+        return None
+    return None if len(value) > 512 else quote(stripped, safe="")
+
+
+@given(
+    st.one_of(
+        st.text(max_size=20),
+        st.text(alphabet="abcXYZ019._~-", min_size=1, max_size=520),
+        st.sampled_from([".", "..", ".a", "a.", "~", "-", " a", "a" * 512, "a" * 513]),
+    )
+)
+def test_a_slug_becomes_the_path_segment_the_rule_gives(value: str) -> None:
+    # Slugs of unreserved characters take a shortcut; it must give what the rule gives.
+    expected = _segment_by_the_rule(value)
+    try:
+        got: Optional[str] = _validate.path_segment(value, "slug")
+    except sharokey.ValidationError:
+        got = None
+    assert got == expected
 
 
 @pytest.mark.parametrize(
