@@ -155,6 +155,9 @@ class CheckResult:
     reference: Optional[float] = None
     official: Optional[float] = None
     vs_official: Optional[float] = None
+    #: The middle half of the per-round ratios (first and third quartiles): how far
+    #: one round's pairing may stray from the median on this machine.
+    spread: Optional[tuple[float, float]] = None
 
 
 @dataclass
@@ -203,9 +206,20 @@ def run_scenario(scenario: Scenario, rounds: int) -> ScenarioResult:
     return result
 
 
+def _round_ratios(mine: list[float], other: list[float]) -> list[float]:
+    return [a / b for a, b in zip(mine, other) if b > 0]
+
+
 def _paired_ratio(mine: list[float], other: list[float]) -> Optional[float]:
-    ratios = [a / b for a, b in zip(mine, other) if b > 0]
+    ratios = _round_ratios(mine, other)
     return statistics.median(ratios) if ratios else None
+
+
+def _quartiles(ratios: list[float]) -> Optional[tuple[float, float]]:
+    if len(ratios) < 2:
+        return None
+    first, _, third = statistics.quantiles(ratios, n=4, method="inclusive")
+    return first, third
 
 
 def judge(check: Check, result: ScenarioResult) -> CheckResult:
@@ -219,7 +233,9 @@ def judge(check: Check, result: ScenarioResult) -> CheckResult:
         if other is None or check.metric not in other.samples:
             return outcome
         outcome.reference = other.median(check.metric)
-        outcome.value = _paired_ratio(mine.samples[check.metric], other.samples[check.metric])
+        ratios = _round_ratios(mine.samples[check.metric], other.samples[check.metric])
+        outcome.value = statistics.median(ratios) if ratios else None
+        outcome.spread = _quartiles(ratios)
     else:
         median = mine.median(check.metric)
         outcome.value = None if median is None else median / check.divisor

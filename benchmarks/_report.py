@@ -66,11 +66,15 @@ def _ratio(value: Optional[float], unit: str = "x") -> str:
     return "—" if value is None else f"{value:.2f}{unit}"
 
 
+def _spread(spread: Optional[tuple[float, float]], unit: str) -> str:
+    return "—" if spread is None else f"{spread[0]:.2f}-{spread[1]:.2f}{unit}"
+
+
 def targets_table(results: Sequence[ScenarioResult]) -> list[str]:
     lines = [
-        "| Scenario | Measure | Ours | Against | Ratio (or value) | Target | Status "
-        "| Official SDK | Ours ÷ official |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| Scenario | Measure | Ours | Against | Ratio (or value) | Middle half of rounds "
+        "| Target | Status | Official SDK | Ours ÷ official |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in results:
         for verdict in result.checks:
@@ -89,6 +93,7 @@ def targets_table(results: Sequence[ScenarioResult]) -> list[str]:
                         _with_unit(verdict.ours, check.metric),
                         _with_unit(verdict.reference, check.metric),
                         _ratio(verdict.value, check.unit),
+                        _spread(verdict.spread, check.unit),
                         _target(check),
                         status,
                         _with_unit(verdict.official, check.metric),
@@ -234,6 +239,7 @@ def _scenarios_json(results: Sequence[ScenarioResult]) -> list[dict[str, Any]]:
                         "reference": v.reference,
                         "official": v.official,
                         "vs_official": v.vs_official,
+                        "spread": list(v.spread) if v.spread is not None else None,
                     }
                     for v in result.checks
                 ],

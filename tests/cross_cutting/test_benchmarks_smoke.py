@@ -229,3 +229,24 @@ def test_the_profiles_run_at_a_tiny_size() -> None:
         assert f"### {key} / ours: cProfile" in done.stdout
         assert f"### {key} / floor: cProfile" in done.stdout
     assert done.stdout.count("unprofiled: ours ") == 5
+
+
+def test_a_ratio_is_reported_with_the_middle_half_of_its_rounds() -> None:
+    # Paired per round: the verdict is the median ratio, the spread its quartiles, and the
+    # table shows both (a figure near its target is read with the noise beside it).
+    sys.path.insert(0, str(REPO))
+    from benchmarks._common import Check, Contender, Scenario
+    from benchmarks._harness import ContenderResult, ScenarioResult, judge
+    from benchmarks._report import targets_table
+
+    check = Check("ours vs floor", "ours", "ms", 1.10, against="floor")
+    scenario = Scenario("demo", "Demo", {"ms": "ms"}, [Contender("ours", "ours", dict)], [check])
+    floor = ContenderResult("floor", "floor", {"ms": [1.0, 1.0, 2.0, 1.0, 1.0]})
+    ours = ContenderResult("ours", "ours", {"ms": [1.0, 1.2, 2.1, 1.05, 1.3]})
+    result = ScenarioResult(scenario, [floor, ours], [], rounds=5, seconds=1.0)
+    verdict = judge(check, result)
+    assert verdict.value == pytest.approx(1.05)  # ratios 1.0, 1.2, 1.05, 1.05, 1.3
+    assert verdict.spread == pytest.approx((1.05, 1.2))
+    assert verdict.status == "met"
+    result.checks = [verdict]
+    assert "| 1.05x | 1.05-1.20x | ≤ 1.1x | **met** |" in "\n".join(targets_table([result]))
