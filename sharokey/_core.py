@@ -241,14 +241,15 @@ class Core:
         if not isinstance(slug, str) or not slug:
             raise InvalidResponseError("The create answer has no slug.")
         share_url: Optional[str] = None
-        for candidate in (data.get("access_url"), data.get("share_url"), self._fallback_url(slug)):
+        for candidate in (data.get("access_url"), data.get("share_url")):
             if isinstance(candidate, str) and candidate:
                 try:
                     share_url = compose_share_url(candidate, key_b)
                     break
                 except ValidationError:
                     continue
-        assert share_url is not None  # the fallback always composes
+        if share_url is None:  # neither is a usable link: the service's own /s/ path
+            share_url = compose_share_url(self._fallback_url(slug), key_b)
         fields = dict(data)
         fields["share_url"] = share_url
         if not isinstance(fields.get("access_url"), str) or not fields["access_url"]:
