@@ -12,7 +12,9 @@ cattrs structuring, the envelope decode, a thread-pool hop from the event
 loop, three ways of sending the same GET with requests (``Session.request``,
 ``Session.send`` of a request prepared once, the mounted adapter's ``send``,
 which the transport's own session now uses) against the light server, and
-both clients' ``get_details`` interleaved with the bare calls they wrap.
+both clients' ``get_details`` interleaved with the bare calls they wrap, and
+the async transport and ``get_details`` over a fake session (no I/O at all:
+the SDK's own CPU per call, steady where loopback figures swing).
 """
 
 from __future__ import annotations
@@ -214,8 +216,86 @@ def _sdk_beside_floors(api: str, token: str) -> dict[str, float]:
     }
 
 
+class _FakeAnswer:
+    """What aiohttp's ``ClientResponse`` offers the transport, answering at once."""
+
+    def __init__(self, body: bytes) -> None:
+        from multidict import CIMultiDict, CIMultiDictProxy
+
+        self.status = 200
+        self.body = body
+        self.headers = CIMultiDictProxy(
+            CIMultiDict(
+                [
+                    ("Content-Type", "application/json; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    ("Date", "Tue, 01 Dec 2026 13:00:00 GMT"),
+                    ("Server", "Python/3.11 aiohttp/3.14"),
+                ]
+            )
+        )
+
+    async def read(self) -> bytes:
+        return self.body
+
+    async def __aenter__(self) -> _FakeAnswer:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _FakeSession:
+    """An ``aiohttp.ClientSession`` stand-in with no I/O: what remains is the SDK's own work."""
+
+    closed = False
+
+    def __init__(self, body: bytes) -> None:
+        self._answer = _FakeAnswer(body)
+
+    def request(self, *args: Any, **kwargs: Any) -> _FakeAnswer:
+        return self._answer
+
+
+def _fake_session() -> dict[str, float]:
+    """The async client's own CPU per call: its transport and get_details over a fake session.
+
+    Deterministic where the loopback figures are not (no server, no scheduling):
+    the minimum over 25 runs of 5,000 calls, the two interleaved.
+    """
+    from sharokey import AsyncSharokey
+    from sharokey._messages import Request
+
+    api = "http://127.0.0.1:1/api/v1"
+    session = _FakeSession(_light._envelope(_light._secret(api), "ok"))
+    request = Request(method="GET", url=f"{api}/secrets/{_light.SLUG}", headers={})
+
+    async def measure() -> dict[str, float]:
+        client = AsyncSharokey("tok", api_url=api, session=session)
+        transport, timeout = client._transport, client._timeout
+        calls: dict[str, Callable[[], Any]] = {
+            "AiohttpTransport.send over a fake session (no I/O)": lambda: transport.send(
+                request, timeout
+            ),
+            "AsyncSharokey.get_details over a fake session (no I/O)": lambda: client.get_details(
+                _light.SLUG
+            ),
+        }
+        runs: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(25):
+            for name, call in calls.items():
+                started = time.perf_counter()
+                for _ in range(5000):
+                    await call()
+                runs[name].append((time.perf_counter() - started) / 5000 * 1e6)
+        return {name: min(values) for name, values in runs.items()}
+
+    return asyncio.run(measure())
+
+
 def main() -> None:
     figures = _pieces()
+    figures.update(_fake_session())
     with server_process("light") as (api, token):
         figures.update(_requests_paths(api, token))
         figures.update(_sdk_beside_floors(api, token))

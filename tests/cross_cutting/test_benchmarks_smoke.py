@@ -231,6 +231,24 @@ def test_the_profiles_run_at_a_tiny_size() -> None:
     assert done.stdout.count("unprofiled: ours ") == 5
 
 
+def test_the_sampling_profile_charges_the_sdk_and_aiohttp_at_a_tiny_size() -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks._sample", "--calls", "400", "--top", "3"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    bare, _, ours = done.stdout.partition("AsyncSharokey.get_details:")
+    assert bare.startswith("bare aiohttp GET:") and "µs of process CPU per call" in ours
+    assert "  ours " not in bare  # a bare GET runs none of the SDK's code
+
+
 def test_a_ratio_is_reported_with_the_middle_half_of_its_rounds() -> None:
     # Paired per round: the verdict is the median ratio, the spread its quartiles, and the
     # table shows both (a figure near its target is read with the noise beside it).
