@@ -211,11 +211,12 @@ def test_the_light_server_answers_every_documented_call_the_sdk_makes(
             stranger.get_details(_light.SLUG)
 
 
-def test_the_profiles_run_at_a_tiny_size() -> None:
+def _module(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``python -m <argv>`` from the repository root, checked to have exited 0."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks._profile", "--n", "3", "--top", "3"],
+        [sys.executable, "-m", *argv],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -224,6 +225,11 @@ def test_the_profiles_run_at_a_tiny_size() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_the_profiles_run_at_a_tiny_size() -> None:
+    done = _module("benchmarks._profile", "--n", "3", "--top", "3")
     for key in ("sync_create", "sync_get", "async_create", "async_get", "async_gather"):
         assert f"## {key}:" in done.stdout
         assert f"### {key} / ours: cProfile" in done.stdout
@@ -232,18 +238,7 @@ def test_the_profiles_run_at_a_tiny_size() -> None:
 
 
 def test_the_sampling_profile_charges_the_sdk_and_aiohttp_at_a_tiny_size() -> None:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks._sample", "--calls", "400", "--top", "3"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = _module("benchmarks._sample", "--calls", "400", "--top", "3")
     bare, _, ours = done.stdout.partition("AsyncSharokey.get_details:")
     assert bare.startswith("bare aiohttp GET:") and "µs of process CPU per call" in ours
     assert "  ours " not in bare  # a bare GET runs none of the SDK's code
