@@ -9,18 +9,21 @@ models, no retries, no response parsing beyond the status.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
 import string
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Executor
+from typing import Any
 
 from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import PBKDF2
 
-__all__ = ["create_body", "get_headers", "post_headers"]
+__all__ = ["create_body", "get_headers", "hop_create", "post_headers"]
 
 _ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits
 _USER_AGENT = "sharokey-bench-floor/1.0"
@@ -74,3 +77,17 @@ def create_body(content: str, files: Sequence[tuple[str, bytes]] = ()) -> bytes:
         parts.append(b'"}')
     parts.append(b"]}")
     return b"".join(parts)
+
+
+async def hop_create(session: Any, pool: Executor, api_url: str, token: str, content: str) -> int:
+    """The async create floor: :func:`create_body` in ``pool`` (one hop off the loop), one POST.
+
+    ``session`` is an ``aiohttp.ClientSession``; the answer is read whole. Returns
+    its status: each caller judges it in its own words.
+    """
+    body = await asyncio.get_running_loop().run_in_executor(pool, create_body, content)
+    headers = post_headers(token)
+    async with session.post(api_url + "/secrets", data=body, headers=headers) as answer:
+        await answer.read()
+        status: int = answer.status
+        return status

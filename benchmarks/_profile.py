@@ -115,13 +115,9 @@ def _async(api: str, token: str, kind: str) -> tuple[Work, Work, Callable[[], No
     url = f"{api}/secrets/{_light.SLUG}"
 
     async def floor_create() -> None:
-        body = await asyncio.get_running_loop().run_in_executor(pool, _floor.create_body, CONTENT)
-        async with session.post(
-            api + "/secrets", data=body, headers=_floor.post_headers(token)
-        ) as answer:
-            await answer.read()
-            if answer.status != 201:
-                raise RuntimeError(answer.status)
+        status = await _floor.hop_create(session, pool, api, token, CONTENT)
+        if status != 201:
+            raise RuntimeError(status)
 
     async def floor_get() -> None:
         async with session.get(url, headers=_floor.get_headers(token)) as answer:

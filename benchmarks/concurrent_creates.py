@@ -69,20 +69,16 @@ def build(settings: Settings) -> Scenario:
     def floor_round() -> Metrics:
         import aiohttp
 
-        url = settings.api_url + "/secrets"
+        api, token = settings.api_url, settings.token
 
         async def run() -> Metrics:
-            loop = asyncio.get_running_loop()
             with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
                 async with aiohttp.ClientSession() as session:
 
                     async def create() -> None:
-                        body = await loop.run_in_executor(pool, _floor.create_body, CONTENT)
-                        headers = _floor.post_headers(settings.token)
-                        async with session.post(url, data=body, headers=headers) as answer:
-                            await answer.read()
-                            if answer.status != 201:
-                                raise ProbeError(f"floor create: HTTP {answer.status}")
+                        status = await _floor.hop_create(session, pool, api, token, CONTENT)
+                        if status != 201:
+                            raise ProbeError(f"floor create: HTTP {status}")
 
                     return await _gather_timed(create, n, warmup, batches)
 
