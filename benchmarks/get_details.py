@@ -4,6 +4,12 @@ Contenders: ``Sharokey``, ``AsyncSharokey``, the official SDK 1.0.0's
 ``get`` and the raw floor: a bare ``requests`` GET on a keep-alive session
 that reads the body and checks the status, nothing else. ``AsyncSharokey`` is
 judged against the same bare GET with ``aiohttp``, its like-for-like floor.
+
+Beside it (no verdict) runs the *typed reference*: that bare aiohttp GET with
+the SDK's default timeouts, ``json.loads`` of the body and the SDK's own
+converter making the :class:`~sharokey.Secret`. It is what any client that
+bounds its waits and returns typed models must do at least, so its ratio to
+the bare GET shows how much of the async target that work alone spends.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ __all__ = ["build"]
 
 #: The like-for-like floor of the async client: one bare aiohttp GET on a keep-alive session.
 AIOHTTP_FLOOR = "raw floor (aiohttp GET)"
+#: The bare aiohttp GET plus timeouts, json.loads and the Secret model: shown beside.
+TYPED_REFERENCE = "typed reference (aiohttp GET + timeouts + json + Secret)"
 
 
 def _make_secret(settings: Settings) -> str:
@@ -100,11 +108,41 @@ def build(settings: Settings) -> Scenario:
 
         return asyncio.run(run())
 
+    def typed_reference_round() -> Metrics:
+        import json
+
+        import aiohttp
+
+        from sharokey import Secret, Timeout
+        from sharokey._convert import structure
+
+        url = f"{settings.api_url}/secrets/{slug}"
+        headers = _floor.get_headers(settings.token)
+        limits = Timeout()
+        timeout = aiohttp.ClientTimeout(
+            total=limits.total, sock_connect=limits.connect, sock_read=limits.read
+        )
+
+        async def run() -> Metrics:
+            async with aiohttp.ClientSession() as session:
+
+                async def get() -> Secret:
+                    async with session.get(url, headers=headers, timeout=timeout) as answer:
+                        body = await answer.read()
+                        if answer.status != 200:
+                            raise ProbeError(f"typed reference get: HTTP {answer.status}")
+                    return structure(json.loads(body)["data"], Secret)
+
+                return await timed_calls_async(get, n, warmup)
+
+        return asyncio.run(run())
+
     contenders = [
         Contender(floor_name, "floor", floor_round),
         Contender(AIOHTTP_FLOOR, "floor", aiohttp_floor_round),
         Contender("Sharokey", "ours", sync_round),
         Contender("AsyncSharokey", "ours", async_round),
+        Contender(TYPED_REFERENCE, "floor", typed_reference_round),
     ]
     python = settings.official_python
     if python is not None:
@@ -140,6 +178,22 @@ def build(settings: Settings) -> Scenario:
                 "ms",
                 WITHIN_FLOOR,
                 against=AIOHTTP_FLOOR,
+            ),
+            Check(
+                "typed reference get vs the aiohttp GET (what models and timeouts cost)",
+                TYPED_REFERENCE,
+                "ms",
+                WITHIN_FLOOR,
+                against=AIOHTTP_FLOOR,
+                beside=True,
+            ),
+            Check(
+                "AsyncSharokey get_details vs the typed reference",
+                "AsyncSharokey",
+                "ms",
+                WITHIN_FLOOR,
+                against=TYPED_REFERENCE,
+                beside=True,
             ),
         ],
         official={"Sharokey": "official SDK 1.0.0", "AsyncSharokey": "official SDK 1.0.0"},
