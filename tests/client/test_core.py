@@ -10,7 +10,7 @@ from typing import Any, Optional
 import pytest
 
 import sharokey
-from sharokey import _validate, crypto
+from sharokey import _bigjson, _validate, crypto
 from sharokey._body import build_create_body
 from sharokey._core import Core
 from sharokey._decode import decode_envelope, parse_retry_after
@@ -364,3 +364,21 @@ def test_an_answer_nested_past_the_limit_is_refused_however_small(depth: int, op
             decode_envelope(response)
     else:
         assert decode_envelope(response)["success"] is True
+
+
+@pytest.mark.parametrize("depth", [64, 65])
+def test_a_large_answer_nested_past_the_limit_is_refused_too(depth: int) -> None:
+    # Past 1 MiB the nesting is judged by walking what was parsed (the long string is
+    # cut out and decoded alone), not by counting brackets through the whole body.
+    long = "A" * (_bigjson.WHOLE_BELOW + 1)
+    nested = '{"a":' * (depth - 1) + json.dumps(long) + "}" * (depth - 1)
+    body = ('{"success":true,"data":' + nested + "}").encode()
+    response = Response(status=200, body=body)
+    if depth > 64:
+        with pytest.raises(sharokey.InvalidResponseError, match="nested deeper"):
+            decode_envelope(response)
+    else:
+        inner = decode_envelope(response)["data"]
+        for _ in range(depth - 2):
+            inner = inner["a"]
+        assert inner["a"] == long
