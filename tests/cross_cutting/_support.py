@@ -1,11 +1,15 @@
 """What the cross-cutting suites that run other interpreters share: the cache folder of
-the official SDK 1.0.0's virtual environment (built by ``benchmarks._official``), and the
-clean environment its processes get."""
+the official SDK 1.0.0's virtual environment (built by ``benchmarks._official``), the
+clean environment its processes get, and a runner of this repository's own modules."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cache_root() -> Path:
@@ -29,3 +33,19 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def tail(text: str, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+def run_module(*argv: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m <argv>`` from the repository root (``benchmarks`` importable), not checked."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,11 +22,12 @@ from typing import Any
 
 import pytest
 
+from ._support import REPO, run_module
+
 pytest.importorskip("aiohttp", reason="the emulator and AsyncSharokey need aiohttp")
 
 pytestmark = pytest.mark.live
 
-REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = [
     "sequential_creates",
     "concurrent_creates",
@@ -44,27 +44,15 @@ def _run_quick(tmp_path: Path, cache: Path, *extra: str) -> tuple[dict[str, Any]
     """Run ``python -m benchmarks --quick``; return (JSON document, stdout, Markdown file)."""
     out = tmp_path / "results.json"
     markdown = tmp_path / "results.md"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["SHAROKEY_BENCH_CACHE"] = str(cache)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--quick",
-            "--json",
-            str(out),
-            "--markdown",
-            str(markdown),
-            *extra,
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_module(
+        "benchmarks",
+        "--quick",
+        "--json",
+        str(out),
+        "--markdown",
+        str(markdown),
+        *extra,
+        SHAROKEY_BENCH_CACHE=str(cache),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text()), done.stdout, markdown.read_text(encoding="utf-8")
@@ -217,17 +205,7 @@ def test_the_light_server_answers_every_documented_call_the_sdk_makes(
 
 def _module(*argv: str) -> subprocess.CompletedProcess[str]:
     """``python -m <argv>`` from the repository root, checked to have exited 0."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, "-m", *argv],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_module(*argv)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 

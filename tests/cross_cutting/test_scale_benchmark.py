@@ -11,31 +11,21 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from ._support import REPO, run_module
+
 pytest.importorskip("aiohttp", reason="the emulator and AsyncSharokey need aiohttp")
 
-REPO = Path(__file__).resolve().parents[2]
 OTHER_TABLES = "# Benchmark results\n\nthe other tables\n\n## Medians\n\n| a | b |\n"
 
 
-def _scale(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "benchmarks.scale", "--quick", *extra],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _scale(*extra: str) -> subprocess.CompletedProcess[str]:
+    return run_module("benchmarks.scale", "--quick", *extra)
 
 
 @pytest.mark.live
@@ -45,7 +35,7 @@ def test_a_quick_scale_run_measures_every_size_and_the_walk(tmp_path: Path) -> N
     out = tmp_path / "scale.json"
     svg = tmp_path / "scale.svg"
 
-    done = _scale(tmp_path, "--markdown", str(results), "--json", str(out), "--svg", str(svg))
+    done = _scale("--markdown", str(results), "--json", str(out), "--svg", str(svg))
 
     assert done.returncode == 0, done.stderr[-3000:]
     text = results.read_text(encoding="utf-8")
@@ -76,7 +66,7 @@ def test_a_results_file_without_a_scale_section_gets_one_appended(tmp_path: Path
     results = tmp_path / "RESULTS.md"
     results.write_text(OTHER_TABLES, encoding="utf-8")
 
-    done = _scale(tmp_path, "--markdown", str(results))
+    done = _scale("--markdown", str(results))
 
     assert done.returncode == 0, done.stderr[-3000:]
     text = results.read_text(encoding="utf-8")
