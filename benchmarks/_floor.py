@@ -12,21 +12,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import secrets
 import string
 import uuid
-from collections.abc import Sequence
-from concurrent.futures import Executor
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
 
 from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import PBKDF2
 
-__all__ = ["create_body", "get_headers", "hop_create", "post_headers"]
+from benchmarks._common import ProbeError
+
+__all__ = ["create_body", "get_headers", "hop_create", "post_headers", "timed_hop_creates"]
 
 _ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits
 _USER_AGENT = "sharokey-bench-floor/1.0"
+
+T = TypeVar("T")
 
 
 def get_headers(token: str) -> dict[str, str]:
@@ -91,3 +96,27 @@ async def hop_create(session: Any, pool: Executor, api_url: str, token: str, con
         await answer.read()
         status: int = answer.status
         return status
+
+
+async def timed_hop_creates(
+    api_url: str,
+    token: str,
+    content: str,
+    timing: Callable[[Callable[[], Awaitable[None]]], Awaitable[T]],
+) -> T:
+    """``timing(create)``, each ``create`` a :func:`hop_create` of ``content`` checked for 201.
+
+    One worker per core and one aiohttp session for all of them, as the async
+    client has: the floor of the sequential and the concurrent scenarios alike.
+    """
+    import aiohttp
+
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        async with aiohttp.ClientSession() as session:
+
+            async def create() -> None:
+                status = await hop_create(session, pool, api_url, token, content)
+                if status != 201:
+                    raise ProbeError(f"floor create: HTTP {status}")
+
+            return await timing(create)

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import statistics
 import time
 from collections.abc import Awaitable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from benchmarks import _floor
@@ -25,7 +23,6 @@ from benchmarks._common import (
     Check,
     Contender,
     Metrics,
-    ProbeError,
     Scenario,
     Settings,
     run_probe,
@@ -67,22 +64,14 @@ def build(settings: Settings) -> Scenario:
         return asyncio.run(run())
 
     def floor_round() -> Metrics:
-        import aiohttp
-
-        api, token = settings.api_url, settings.token
-
-        async def run() -> Metrics:
-            with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-                async with aiohttp.ClientSession() as session:
-
-                    async def create() -> None:
-                        status = await _floor.hop_create(session, pool, api, token, CONTENT)
-                        if status != 201:
-                            raise ProbeError(f"floor create: HTTP {status}")
-
-                    return await _gather_timed(create, n, warmup, batches)
-
-        return asyncio.run(run())
+        return asyncio.run(
+            _floor.timed_hop_creates(
+                settings.api_url,
+                settings.token,
+                CONTENT,
+                lambda create: _gather_timed(create, n, warmup, batches),
+            )
+        )
 
     contenders = [
         Contender(floor_name, "floor", floor_round),

@@ -97,25 +97,14 @@ def build(settings: Settings) -> Scenario:
         return asyncio.run(run())
 
     def aiohttp_hop_floor_round() -> Metrics:
-        import os
-        from concurrent.futures import ThreadPoolExecutor
-
-        import aiohttp
-
-        api, token = settings.api_url, settings.token
-
-        async def run() -> Metrics:
-            with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-                async with aiohttp.ClientSession() as session:
-
-                    async def create() -> None:
-                        status = await _floor.hop_create(session, pool, api, token, CONTENT)
-                        if status != 201:
-                            raise ProbeError(f"floor create: HTTP {status}")
-
-                    return await timed_calls_async(create, n, warmup)
-
-        return asyncio.run(run())
+        return asyncio.run(
+            _floor.timed_hop_creates(
+                settings.api_url,
+                settings.token,
+                CONTENT,
+                lambda create: timed_calls_async(create, n, warmup),
+            )
+        )
 
     contenders = [
         Contender(REQUESTS_FLOOR, "floor", floor_round),
